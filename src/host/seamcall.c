@@ -1,0 +1,186 @@
+/* Typed SEAMCALL wrappers (one per leaf, Linux's names) and the status -> errno mapping. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "abi_leaves.h"
+#include "abi_status.h"
+#include "host.h"
+
+#define RDRAND_RETRY_LOOPS 10
+
+/* Like Linux's sc_retry(): TDX_RND_NO_ENTROPY is retried, nothing else. */
+uint64_t tdx_seamcall(struct tdx_host *h, unsigned cpu, struct tdx_regs *regs)
+{
+	struct tdx_regs in = *regs;
+	uint64_t ret;
+	int retry = RDRAND_RETRY_LOOPS;
+
+	do {
+		*regs = in;
+		ret = plat_seamcall(h->plat, cpu, regs);
+	} while (ret == TDX_RND_NO_ENTROPY && --retry);
+	regs->r[REG_RAX] = ret;
+	return ret;
+}
+
+static uint64_t call(struct tdx_host *h, unsigned cpu, uint64_t leaf, struct tdx_module_args *a)
+{
+	struct tdx_regs r = { { 0 } };
+	uint64_t ret;
+
+	r.r[REG_RAX] = leaf;
+	r.r[REG_RCX] = a->rcx;
+	r.r[REG_RDX] = a->rdx;
+	r.r[REG_R8] = a->r8;
+	r.r[REG_R9] = a->r9;
+	r.r[REG_R10] = a->r10;
+	r.r[REG_R11] = a->r11;
+	ret = tdx_seamcall(h, cpu, &r);
+	a->rcx = r.r[REG_RCX];
+	a->rdx = r.r[REG_RDX];
+	a->r8 = r.r[REG_R8];
+	a->r9 = r.r[REG_R9];
+	a->r10 = r.r[REG_R10];
+	a->r11 = r.r[REG_R11];
+	return ret;
+}
+
+uint64_t seamldr_info(struct tdx_host *h, unsigned cpu, struct seamldr_info *out)
+{
+	uint64_t pa = host_alloc_phys(h, sizeof(*out), SEAMLDR_INFO_ALIGN, 0);
+	struct tdx_module_args a = { .rcx = pa };
+	uint64_t ret;
+
+	if (!pa)
+		return TDX_SEAMCALL_GP;
+	ret = call(h, cpu, SEAMLDR_INFO_LEAF, &a);
+	if (!ret && plat_host_read(h->plat, pa, out, sizeof(*out)))
+		return TDX_SEAMCALL_GP;
+	return ret;
+}
+
+uint64_t tdh_sys_init(struct tdx_host *h, unsigned cpu)
+{
+	struct tdx_module_args a = { 0 };
+	return call(h, cpu, TDH_SYS_INIT_LEAF, &a);
+}
+
+uint64_t tdh_sys_lp_init(struct tdx_host *h, unsigned cpu)
+{
+	struct tdx_module_args a = { 0 };
+	return call(h, cpu, TDH_SYS_LP_INIT_LEAF, &a);
+}
+
+uint64_t tdh_sys_rd(struct tdx_host *h, unsigned cpu, uint64_t field_id, uint64_t *value, uint64_t *next)
+{
+	struct tdx_module_args a = { .rdx = field_id };
+	uint64_t ret = call(h, cpu, TDH_SYS_RD_LEAF, &a);
+
+	*value = a.r8;
+	if (next)
+		*next = a.rdx;
+	return ret;
+}
+
+uint64_t tdh_sys_rdall(struct tdx_host *h, unsigned cpu, uint64_t page_pa, uint64_t *field_id)
+{
+	struct tdx_module_args a = { .rdx = page_pa, .r8 = *field_id };
+	uint64_t ret = call(h, cpu, TDH_SYS_RDALL_LEAF, &a);
+
+	*field_id = a.r8;
+	return ret;
+}
+
+uint64_t tdh_sys_info(struct tdx_host *h, unsigned cpu, uint64_t info_pa, uint64_t info_len, uint64_t cmr_pa,
+		      uint64_t nr_cmrs, struct tdx_module_args *out)
+{
+	*out = (struct tdx_module_args){ .rcx = info_pa, .rdx = info_len, .r8 = cmr_pa, .r9 = nr_cmrs };
+	return call(h, cpu, TDH_SYS_INFO_LEAF, out);
+}
+
+uint64_t tdh_sys_config(struct tdx_host *h, unsigned cpu, uint64_t tdmr_array_pa, uint64_t nr_tdmrs,
+			uint64_t global_keyid)
+{
+	struct tdx_module_args a = { .rcx = tdmr_array_pa, .rdx = nr_tdmrs, .r8 = global_keyid };
+	return call(h, cpu, TDH_SYS_CONFIG_LEAF, &a);
+}
+
+uint64_t tdh_sys_key_config(struct tdx_host *h, unsigned cpu)
+{
+	struct tdx_module_args a = { 0 };
+	return call(h, cpu, TDH_SYS_KEY_CONFIG_LEAF, &a);
+}
+
+uint64_t tdh_sys_tdmr_init(struct tdx_host *h, unsigned cpu, uint64_t tdmr_base, uint64_t *next)
+{
+	struct tdx_module_args a = { .rcx = tdmr_base };
+	uint64_t ret = call(h, cpu, TDH_SYS_TDMR_INIT_LEAF, &a);
+
+	*next = a.rdx;
+	return ret;
+}
+
+uint64_t tdh_sys_lp_shutdown(struct tdx_host *h, unsigned cpu)
+{
+	struct tdx_module_args a = { 0 };
+	return call(h, cpu, TDH_SYS_LP_SHUTDOWN_LEAF, &a);
+}
+
+uint64_t tdh_sys_shutdown(struct tdx_host *h, unsigned cpu, uint64_t handoff_version)
+{
+	struct tdx_module_args a = { .rcx = handoff_version };
+	return call(h, cpu, TDH_SYS_SHUTDOWN_LEAF, &a);
+}
+
+uint64_t tdh_phymem_page_rdmd(struct tdx_host *h, unsigned cpu, uint64_t pa, struct tdx_module_args *out)
+{
+	*out = (struct tdx_module_args){ .rcx = pa };
+	return call(h, cpu, TDH_PHYMEM_PAGE_RDMD_LEAF, out);
+}
+
+/* Linux's seamcall_prerr mapping: the instruction's own failures first, then busy and
+ * entropy conditions the caller may retry, then everything else as an I/O error. */
+int tdx_status_to_errno(uint64_t status)
+{
+	uint64_t hi = status & UINT64_C(0xFFFFFFFF00000000);
+
+	if (status == TDX_SUCCESS)
+		return 0;
+	if (status == TDX_SEAMCALL_VMFAILINVALID)
+		return -ENODEV;
+	if (status == TDX_SEAMCALL_GP)
+		return -EOPNOTSUPP;
+	if (status == TDX_SEAMCALL_UD)
+		return -EACCES;
+	if (!(status & TDX_ERROR_BIT))
+		return 0; /* success class with information (e.g. TDX_KEY_CONFIGURED) */
+	if (hi == TDX_OPERAND_BUSY || hi == TDX_SYS_BUSY)
+		return -EBUSY;
+	if (hi == TDX_RND_NO_ENTROPY || hi == TDX_KEY_GENERATION_FAILED)
+		return -EAGAIN;
+	return -EIO;
+}
+
+const char *tdx_status_str(uint64_t status, char *buf, size_t len)
+{
+	const char *name = abi_status_name(status), *op;
+	uint32_t low = (uint32_t)status;
+
+	if (status == TDX_SEAMCALL_VMFAILINVALID)
+		name = "TDX_SEAMCALL_VMFAILINVALID";
+	else if (status == TDX_SEAMCALL_GP)
+		name = "TDX_SEAMCALL_GP";
+	else if (status == TDX_SEAMCALL_UD)
+		name = "TDX_SEAMCALL_UD";
+	else if (name && low) {
+		op = abi_operand_name(low);
+		if (op)
+			snprintf(buf, len, "%s+%s", name, op);
+		else
+			snprintf(buf, len, "%s+0x%x", name, low);
+		return buf;
+	}
+	snprintf(buf, len, "%s", name ? name : "unknown status");
+	return buf;
+}

@@ -1,0 +1,82 @@
+/* Platform internals shared by the platform's own files. */
+#ifndef PLAT_INTERNAL_H
+#define PLAT_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "platform.h"
+
+#define CHUNK_SHIFT 30
+#define CHUNK_SIZE (1ull << CHUNK_SHIFT)
+#define PAGES_PER_CHUNK (CHUNK_SIZE >> PLAT_PAGE_SHIFT)
+#define PLAT_MAX_KEYIDS 1024
+#define PLAT_MAX_MSRS 64
+#define PLAT_MAX_CPUID_OVERRIDES 16
+
+/* Per-page metadata word: KeyID of the last write (bits 15:0) and flags. */
+#define PMETA_KEYID_MASK 0xffffu
+#define PMETA_POISON (1u << 16)   /* integrity failure pending for its private KeyID */
+#define PMETA_TOUCHED (1u << 17)  /* page was written at least once (sparse accounting) */
+
+struct mem_chunk {
+	uint8_t *data;          /* CHUNK_SIZE bytes, mmap(MAP_NORESERVE): lazily backed */
+	_Atomic uint32_t *meta; /* PAGES_PER_CHUNK words */
+};
+
+struct plat_msr {
+	uint32_t index;
+	uint64_t value;
+};
+
+struct plat_cpuid_override {
+	uint32_t leaf, subleaf;
+	struct cpuid_regs regs;
+};
+
+struct plat_lp {
+	unsigned id, pkg, index_in_pkg;
+	uint32_t x2apic_id;
+	atomic_bool vmx_on;
+	atomic_flag in_seam; /* an LP executes one SEAMCALL at a time */
+	struct plat_msr msrs[PLAT_MAX_MSRS];
+	unsigned nr_msrs;
+	struct plat_cpuid_override cpuid_ovr[PLAT_MAX_CPUID_OVERRIDES];
+	unsigned nr_cpuid_ovr;
+};
+
+struct plat_key {
+	bool programmed;
+	uint8_t key[32]; /* AES-128-XTS: two 128-bit keys */
+};
+
+struct plat {
+	struct plat_config cfg;
+	/* memory */
+	unsigned nr_chunks;
+	_Atomic(struct mem_chunk *) *chunks;
+	pthread_mutex_t chunk_lock;
+	atomic_uint_fast64_t touched_pages;
+	/* KeyIDs */
+	unsigned keyid_bits, hkid_shift;
+	struct plat_key *keys; /* [pkg * total_keyids + keyid] */
+	pthread_mutex_t key_lock;
+	/* CPUs */
+	struct plat_lp *lps;
+	unsigned nr_lps;
+	unsigned smt_shift, core_shift;
+	/* SEAM */
+	const struct seam_module_ops *seam_ops;
+	void *seam_module;
+	struct seamldr_module_info seam_info;
+	atomic_bool seam_disabled;
+	atomic_uint mce_count;
+	_Atomic uint64_t mce_last_pa;
+};
+
+/* XTS-encrypt one page of plaintext as the memory controller would store it. */
+void plat_crypto_page(const struct plat *p, unsigned keyid, uint64_t page_pa, const uint8_t *in, uint8_t *out);
+int plat_mem_init(struct plat *p);
+void plat_mem_fini(struct plat *p);
+
+#endif

@@ -1,0 +1,257 @@
+/* Simulated DRAM: sparse, with a KeyID and an integrity state per page.
+ *
+ * Data is kept as plaintext; what a non-SEAM reader of a TDX-private page would see
+ * (ciphertext) is computed on the fly. Integrity is tracked per 4 KiB page (real
+ * hardware tracks 64-byte lines: a partial host write poisons the whole page here). */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "plat_internal.h"
+
+int plat_mem_init(struct plat *p)
+{
+	uint64_t top = 0;
+
+	for (unsigned i = 0; i < p->cfg.nr_e820; i++) {
+		uint64_t end = p->cfg.e820[i].addr + p->cfg.e820[i].size;
+		if (end > top)
+			top = end;
+	}
+	p->nr_chunks = (unsigned)((top + CHUNK_SIZE - 1) >> CHUNK_SHIFT);
+	p->chunks = calloc(p->nr_chunks ? p->nr_chunks : 1, sizeof(*p->chunks));
+	if (!p->chunks)
+		return -1;
+	pthread_mutex_init(&p->chunk_lock, NULL);
+	return 0;
+}
+
+void plat_mem_fini(struct plat *p)
+{
+	for (unsigned i = 0; i < p->nr_chunks; i++) {
+		struct mem_chunk *c = atomic_load(&p->chunks[i]);
+		if (!c)
+			continue;
+		munmap(c->data, CHUNK_SIZE);
+		munmap((void *)c->meta, PAGES_PER_CHUNK * sizeof(uint32_t));
+		free(c);
+	}
+	free(p->chunks);
+	pthread_mutex_destroy(&p->chunk_lock);
+}
+
+bool plat_pa_is_backed(const struct plat *p, uint64_t pa, uint64_t len)
+{
+	if (len == 0 || pa + len < pa)
+		return false;
+	for (unsigned i = 0; i < p->cfg.nr_e820; i++) {
+		const struct plat_e820_entry *e = &p->cfg.e820[i];
+		if (pa >= e->addr && pa + len <= e->addr + e->size)
+			return true;
+	}
+	return false;
+}
+
+static void *map_noreserve(size_t len)
+{
+	void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	return m == MAP_FAILED ? NULL : m;
+}
+
+/* The chunk holding pa, created on first use. NULL only if the host is out of memory. */
+static struct mem_chunk *chunk_get(struct plat *p, uint64_t pa)
+{
+	unsigned idx = (unsigned)(pa >> CHUNK_SHIFT);
+	struct mem_chunk *c = atomic_load_explicit(&p->chunks[idx], memory_order_acquire);
+
+	if (c)
+		return c;
+	pthread_mutex_lock(&p->chunk_lock);
+	c = atomic_load(&p->chunks[idx]);
+	if (!c) {
+		c = calloc(1, sizeof(*c));
+		if (c) {
+			c->data = map_noreserve(CHUNK_SIZE);
+			c->meta = map_noreserve(PAGES_PER_CHUNK * sizeof(uint32_t));
+			if (!c->data || !c->meta) {
+				if (c->data)
+					munmap(c->data, CHUNK_SIZE);
+				free(c);
+				c = NULL;
+			} else {
+				atomic_store_explicit(&p->chunks[idx], c, memory_order_release);
+			}
+		}
+	}
+	pthread_mutex_unlock(&p->chunk_lock);
+	return c;
+}
+
+static _Atomic uint32_t *page_meta(struct mem_chunk *c, uint64_t pa)
+{
+	return &c->meta[(pa & (CHUNK_SIZE - 1)) >> PLAT_PAGE_SHIFT];
+}
+
+static uint8_t *page_data(struct mem_chunk *c, uint64_t pa)
+{
+	return c->data + (pa & (CHUNK_SIZE - 1) & ~(PLAT_PAGE_SIZE - 1));
+}
+
+static void mark_touched(struct plat *p, _Atomic uint32_t *m)
+{
+	uint32_t old = atomic_fetch_or(m, PMETA_TOUCHED);
+	if (!(old & PMETA_TOUCHED))
+		atomic_fetch_add(&p->touched_pages, 1);
+}
+
+uint64_t plat_mem_touched_bytes(const struct plat *p)
+{
+	return atomic_load(&((struct plat *)p)->touched_pages) * PLAT_PAGE_SIZE;
+}
+
+/* Split a host physical address into its KeyID and the address proper. */
+static void split_pa(const struct plat *p, uint64_t pa, unsigned *keyid, uint64_t *addr)
+{
+	*keyid = plat_pa_keyid(p, pa);
+	*addr = pa & plat_pa_mask(p);
+}
+
+/* One page-bounded piece of a non-SEAM access. */
+static int host_access_page(struct plat *p, uint64_t addr, unsigned keyid, void *buf, size_t len, bool write)
+{
+	struct mem_chunk *c = chunk_get(p, addr);
+	_Atomic uint32_t *m;
+	uint32_t meta;
+	unsigned owner;
+	size_t off = addr & (PLAT_PAGE_SIZE - 1);
+
+	if (!c)
+		return PLAT_MEM_UNBACKED;
+	m = page_meta(c, addr);
+	meta = atomic_load(m);
+	owner = meta & PMETA_KEYID_MASK;
+	if (write) {
+		memcpy(page_data(c, addr) + off, buf, len);
+		if (plat_keyid_is_private(p, owner))
+			atomic_fetch_or(m, PMETA_POISON); /* the line's MAC no longer matches */
+		else
+			atomic_store(m, (meta & ~PMETA_KEYID_MASK) | keyid);
+		mark_touched(p, m);
+		return PLAT_MEM_OK;
+	}
+	if (plat_keyid_is_private(p, owner)) {
+		uint8_t ct[PLAT_PAGE_SIZE];
+		plat_crypto_page(p, owner, addr & ~(PLAT_PAGE_SIZE - 1), page_data(c, addr), ct);
+		memcpy(buf, ct + off, len);
+		return PLAT_MEM_OK;
+	}
+	memcpy(buf, page_data(c, addr) + off, len);
+	return PLAT_MEM_OK;
+}
+
+static int shared_access(struct plat *p, uint64_t pa, void *buf, size_t len, bool write)
+{
+	unsigned keyid;
+	uint64_t addr;
+	uint8_t *b = buf;
+
+	split_pa(p, pa, &keyid, &addr);
+	if (plat_keyid_is_private(p, keyid))
+		return PLAT_MEM_PRIVATE_KEYID;
+	if (!plat_pa_is_backed(p, addr, len ? len : 1))
+		return PLAT_MEM_UNBACKED;
+	while (len) {
+		size_t n = PLAT_PAGE_SIZE - (addr & (PLAT_PAGE_SIZE - 1));
+		int rc;
+
+		if (n > len)
+			n = len;
+		rc = host_access_page(p, addr, keyid, b, n, write);
+		if (rc)
+			return rc;
+		addr += n;
+		b += n;
+		len -= n;
+	}
+	return PLAT_MEM_OK;
+}
+
+int plat_host_read(struct plat *p, uint64_t pa, void *buf, size_t len)
+{
+	return shared_access(p, pa, buf, len, false);
+}
+
+int plat_host_write(struct plat *p, uint64_t pa, const void *buf, size_t len)
+{
+	return shared_access(p, pa, (void *)buf, len, true);
+}
+
+int plat_host_read64(struct plat *p, uint64_t pa, uint64_t *val)
+{
+	return plat_host_read(p, pa, val, sizeof(*val));
+}
+
+int plat_seam_read_shared(struct plat *p, uint64_t pa, void *buf, size_t len)
+{
+	return shared_access(p, pa, buf, len, false);
+}
+
+int plat_seam_write_shared(struct plat *p, uint64_t pa, const void *buf, size_t len)
+{
+	return shared_access(p, pa, (void *)buf, len, true);
+}
+
+int plat_seam_init_pages(struct plat *p, uint64_t pa, uint64_t npages, unsigned keyid)
+{
+	uint64_t addr = pa & plat_pa_mask(p);
+
+	if ((addr & (PLAT_PAGE_SIZE - 1)) || npages == 0 ||
+	    !plat_pa_is_backed(p, addr, npages * PLAT_PAGE_SIZE))
+		return PLAT_MEM_UNBACKED;
+	for (uint64_t i = 0; i < npages; i++, addr += PLAT_PAGE_SIZE) {
+		struct mem_chunk *c = chunk_get(p, addr);
+		_Atomic uint32_t *m;
+
+		if (!c)
+			return PLAT_MEM_UNBACKED;
+		m = page_meta(c, addr);
+		memset(page_data(c, addr), 0, PLAT_PAGE_SIZE);
+		atomic_store(m, (atomic_load(m) & PMETA_TOUCHED) | keyid);
+		mark_touched(p, m);
+	}
+	return PLAT_MEM_OK;
+}
+
+int plat_seam_map(struct plat *p, uint64_t pa, unsigned keyid, void **ptr)
+{
+	uint64_t addr = pa & plat_pa_mask(p);
+	struct mem_chunk *c;
+	uint32_t meta;
+
+	if (!plat_pa_is_backed(p, addr, 1))
+		return PLAT_MEM_UNBACKED;
+	c = chunk_get(p, addr);
+	if (!c)
+		return PLAT_MEM_UNBACKED;
+	meta = atomic_load(page_meta(c, addr));
+	if ((meta & PMETA_POISON) || (meta & PMETA_KEYID_MASK) != keyid)
+		return PLAT_MEM_MCE;
+	*ptr = page_data(c, addr) + (addr & (PLAT_PAGE_SIZE - 1));
+	return PLAT_MEM_OK;
+}
+
+int plat_page_state(const struct plat *p, uint64_t pa, unsigned *keyid, bool *poisoned)
+{
+	uint64_t addr = pa & plat_pa_mask(p);
+	struct mem_chunk *c;
+	uint32_t meta = 0;
+
+	if (!plat_pa_is_backed(p, addr, 1))
+		return PLAT_MEM_UNBACKED;
+	c = atomic_load(&p->chunks[addr >> CHUNK_SHIFT]);
+	if (c)
+		meta = atomic_load(page_meta(c, addr));
+	*keyid = meta & PMETA_KEYID_MASK;
+	*poisoned = meta & PMETA_POISON;
+	return PLAT_MEM_OK;
+}

@@ -1,0 +1,237 @@
+/* Simulated TDX-capable platform: physical memory with per-KeyID encryption and
+ * integrity, logical processors grouped in packages, MSRs, native CPUID, and the
+ * SEAMCALL instruction with its SEAMLDR.
+ *
+ * Everything above this layer (module, host) touches memory and CPUs only through
+ * these accessors, the way real software only has loads, stores and instructions.
+ */
+#ifndef PLATFORM_H
+#define PLATFORM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "abi_cpuid.h"
+#include "abi_structs.h"
+#include "tdx_regs.h"
+
+#define PLAT_PAGE_SIZE 4096ull
+#define PLAT_PAGE_SHIFT 12
+#define PLAT_MAX_E820 128
+#define PLAT_MAX_LPS 1024
+#define PLAT_MAX_MEMORY (64ull << 40) /* 64 TiB: far beyond the 4 TiB we promise */
+
+enum plat_e820_type {
+	E820_RAM = 1,
+	E820_RESERVED = 2,
+	E820_ACPI = 3,
+	E820_NVS = 4,
+};
+
+struct plat_range {
+	uint64_t base;
+	uint64_t size;
+};
+
+struct plat_e820_entry {
+	uint64_t addr;
+	uint64_t size;
+	uint32_t type;
+};
+
+struct cpu_model;
+
+/* How to build a host. plat_config_default() fills a 2-socket Sapphire Rapids box. */
+struct plat_config {
+	unsigned packages;
+	unsigned lps_per_package;
+	uint64_t ram_bytes; /* used by plat_config_default_e820() */
+	struct plat_e820_entry e820[PLAT_MAX_E820];
+	unsigned nr_e820;
+	struct plat_range cmr[MAX_CMR]; /* Convertible Memory Ranges reported by MCHECK */
+	unsigned nr_cmrs;                 /* 0: derive from e820 RAM (first 1 MiB excluded) */
+	unsigned max_pa;                  /* physical address width incl. KeyID bits */
+	unsigned total_keyids;            /* MKTME KeyIDs incl. KeyID 0; power of two */
+	unsigned nr_tdx_keyids;           /* top of the KeyID space is TDX-private */
+	const struct cpu_model *model;
+	bool seamrr_enabled;              /* BIOS enabled SEAM range registers */
+};
+
+/* One CPUID leaf of a CPU model. */
+struct cpu_model_leaf {
+	uint32_t leaf, subleaf;
+	bool subleaf_na;
+	struct cpuid_regs regs;
+};
+
+struct cpu_model_msr {
+	uint32_t index;
+	uint64_t value;
+};
+
+struct cpu_model {
+	const char *name;
+	const char *description;
+	unsigned max_pa, max_va;
+	const struct cpu_model_leaf *leaves;
+	unsigned nr_leaves;
+	const struct cpu_model_msr *msrs;
+	unsigned nr_msrs;
+};
+
+const struct cpu_model *plat_cpu_model_find(const char *name);
+const struct cpu_model *plat_cpu_model_default(void);
+
+void plat_config_default(struct plat_config *cfg);
+/* Rebuild cfg->e820 for cfg->ram_bytes and cfg->packages (low RAM, a 2 GiB MMIO hole, high RAM). */
+void plat_config_default_e820(struct plat_config *cfg);
+/* Parse "ram@BASE+SIZE,reserved@BASE+SIZE,..." (sizes take K/M/G/T). 0 or -1 with *err set. */
+int plat_config_parse_e820(struct plat_config *cfg, const char *spec, char *err, size_t errlen);
+/* Parse sizes like "64G", "1T", "4096", "0x1000". Returns 0 on success. */
+int plat_parse_size(const char *s, uint64_t *out);
+
+struct plat;
+
+/* NULL with err filled when the configuration is impossible. */
+struct plat *plat_create(const struct plat_config *cfg, char *err, size_t errlen);
+void plat_destroy(struct plat *p);
+const struct plat_config *plat_config(const struct plat *p);
+
+/* --- KeyIDs ------------------------------------------------------------ */
+unsigned plat_keyid_bits(const struct plat *p);
+unsigned plat_hkid_shift(const struct plat *p); /* lowest PA bit holding the KeyID */
+uint64_t plat_pa_mask(const struct plat *p);    /* PA bits below the KeyID bits */
+unsigned plat_tdx_keyid_first(const struct plat *p);
+unsigned plat_tdx_keyid_count(const struct plat *p);
+bool plat_keyid_is_private(const struct plat *p, unsigned keyid);
+static inline unsigned plat_pa_keyid(const struct plat *p, uint64_t pa)
+{
+	return (unsigned)((pa >> plat_hkid_shift(p)) & ((1u << plat_keyid_bits(p)) - 1));
+}
+/* Program the ephemeral key of a KeyID on one package (PCONFIG). */
+void plat_keyid_program(struct plat *p, unsigned pkg, unsigned keyid, const uint8_t key[32]);
+bool plat_keyid_programmed(const struct plat *p, unsigned pkg, unsigned keyid);
+
+/* --- Physical memory ----------------------------------------------------- */
+enum plat_mem_status {
+	PLAT_MEM_OK = 0,
+	PLAT_MEM_UNBACKED = -1,     /* no DRAM at that address (abort page semantics) */
+	PLAT_MEM_MCE = -2,          /* machine check: integrity failure / poisoned line */
+	PLAT_MEM_PRIVATE_KEYID = -3 /* non-SEAM access with a TDX private KeyID: #GP-like */
+};
+
+/* Host (non-SEAM) accesses. The KeyID comes from the address bits, as on real hardware.
+ * Reading a page owned by a TDX private KeyID yields its ciphertext; writing it poisons it. */
+int plat_host_read(struct plat *p, uint64_t pa, void *buf, size_t len);
+int plat_host_write(struct plat *p, uint64_t pa, const void *buf, size_t len);
+int plat_host_read64(struct plat *p, uint64_t pa, uint64_t *val);
+
+/* SEAM accesses (the TDX module only). */
+/* Shared (KeyID 0 or MKTME) access from SEAM mode: same rules as host access. */
+int plat_seam_read_shared(struct plat *p, uint64_t pa, void *buf, size_t len);
+int plat_seam_write_shared(struct plat *p, uint64_t pa, const void *buf, size_t len);
+/* MOVDIR64B-style initialisation of whole pages with a private KeyID: takes ownership,
+ * clears poison, zero-fills. pa must be page aligned; n pages. */
+int plat_seam_init_pages(struct plat *p, uint64_t pa, uint64_t npages, unsigned keyid);
+/* Direct map of one private page for the module. Fails with PLAT_MEM_MCE when the page
+ * is poisoned or was last written with another KeyID (integrity check). */
+int plat_seam_map(struct plat *p, uint64_t pa, unsigned keyid, void **ptr);
+/* Plaintext view for the module's own bookkeeping when it already owns the page. */
+bool plat_pa_is_backed(const struct plat *p, uint64_t pa, uint64_t len);
+/* Which KeyID last wrote the page and whether it is poisoned (for tests and tools). */
+int plat_page_state(const struct plat *p, uint64_t pa, unsigned *keyid, bool *poisoned);
+/* Bytes of simulated DRAM actually backed by host memory (sparse accounting). */
+uint64_t plat_mem_touched_bytes(const struct plat *p);
+
+/* --- Logical processors ---------------------------------------------------- */
+unsigned plat_nr_lps(const struct plat *p);
+unsigned plat_nr_packages(const struct plat *p);
+unsigned plat_lp_package(const struct plat *p, unsigned lp);
+/* The first LP of a package. */
+unsigned plat_package_first_lp(const struct plat *p, unsigned pkg);
+void plat_lp_set_vmx(struct plat *p, unsigned lp, bool on);
+bool plat_lp_vmx(const struct plat *p, unsigned lp);
+/* Native CPUID as seen on that LP (the model, plus per-LP topology, plus test overrides). */
+void plat_cpuid(const struct plat *p, unsigned lp, uint32_t leaf, uint32_t subleaf, struct cpuid_regs *out);
+/* Tests and fault injection: make one LP report a different CPUID leaf. */
+void plat_cpuid_override(struct plat *p, unsigned lp, uint32_t leaf, uint32_t subleaf, const struct cpuid_regs *r);
+int plat_rdmsr(const struct plat *p, unsigned lp, uint32_t msr, uint64_t *val);
+void plat_wrmsr(struct plat *p, unsigned lp, uint32_t msr, uint64_t val);
+
+#define MSR_IA32_MKTME_KEYID_PARTITIONING 0x87u
+#define MSR_IA32_SEAMRR_PHYS_BASE 0x1400u
+#define MSR_IA32_SEAMRR_PHYS_MASK 0x1401u
+#define MSR_IA32_MISC_ENABLE 0x1a0u
+#define MSR_IA32_ARCH_CAPABILITIES 0x10au
+#define MSR_IA32_TME_ACTIVATE 0x982u
+
+/* --- MCHECK / SEAMLDR system information table --------------------------- */
+struct plat_sysinfo {
+	unsigned num_lps, num_pkgs;
+	uint32_t pkg_fms[MAX_PKGS];           /* CPUID(1).EAX of each package */
+	struct plat_range cmr[MAX_CMR];       /* null entries have size 0 */
+	uint64_t seamrr_base, seamrr_size;
+	unsigned num_handoff_pages;
+};
+void plat_sysinfo_get(const struct plat *p, struct plat_sysinfo *si);
+
+/* --- SEAMCALL and the SEAM loader ------------------------------------------ */
+/* The TDX module as the SEAMLDR sees it: an entry point and an instance. */
+struct seam_module_ops {
+	uint64_t (*seamcall)(void *module, unsigned lp, struct tdx_regs *regs);
+	void (*unload)(void *module);
+};
+
+struct seamldr_module_info {
+	uint32_t major, minor, update;
+	uint64_t features0;
+	const char *profile;
+};
+
+/* Install a module image in SEAM range memory (done by firmware / SEAMLDR.INSTALL). */
+int plat_seamldr_install(struct plat *p, const struct seam_module_ops *ops, void *module,
+			 const struct seamldr_module_info *info);
+bool plat_seamldr_module_loaded(const struct plat *p);
+/* The installed module instance (for the module's own debug facilities). */
+void *plat_seamldr_module(const struct plat *p);
+
+/* A machine check taken in SEAM mode on memory the module owns (poisoned or tampered
+ * metadata). The platform records it and disables SEAM until reset: every later SEAMCALL
+ * fails with VMfailInvalid, as when no module is loaded. */
+void plat_seam_machine_check(struct plat *p, uint64_t pa);
+/* Number of machine checks recorded and the address of the last one. */
+unsigned plat_mce_count(const struct plat *p, uint64_t *last_pa);
+
+/* P-SEAMLDR leaves: SEAMCALL with RAX bit 63 set. */
+#define SEAMLDR_INFO_LEAF UINT64_C(0x8000000000000000)
+#define SEAMLDR_EBADPARAM UINT64_C(0x8000000000000000)
+#define SEAMLDR_EBADCALL UINT64_C(0x8000000000000003)
+#define SEAMLDR_EUNSUPPORTED UINT64_C(0x8000000000000006)
+#define SEAMLDR_INFO_ALIGN 256
+
+/* SEAMLDR.INFO output (256 bytes, 256-byte aligned). */
+struct seamldr_info {
+	uint32_t version;
+	uint32_t attributes;
+	uint32_t vendor_id;
+	uint32_t build_date;
+	uint16_t build_num;
+	uint16_t minor_version;
+	uint16_t major_version;
+	uint16_t update_version;
+	uint32_t acm_x2apicid;
+	uint32_t num_remaining_updates;
+	uint8_t seam_info[128];
+	uint8_t seam_ready;
+	uint8_t seam_debug;
+	uint8_t p_seam_ready;
+	uint8_t reserved[93];
+} __attribute__((packed));
+_Static_assert(sizeof(struct seamldr_info) == 256, "SEAMLDR_INFO is 256 bytes");
+
+/* Execute SEAMCALL on logical processor lp with the given registers. Returns RAX.
+ * Faults are reported like Linux's seamcall wrappers do (TDX_SEAMCALL_UD/GP/VMFAILINVALID). */
+uint64_t plat_seamcall(struct plat *p, unsigned lp, struct tdx_regs *regs);
+
+#endif

@@ -1,0 +1,113 @@
+#include <string.h>
+
+#include "fixture.h"
+
+void fx_small_config(struct plat_config *cfg)
+{
+	plat_config_default(cfg);
+	cfg->packages = 2;
+	cfg->lps_per_package = 2;
+	cfg->ram_bytes = 4 * GiB;
+	plat_config_default_e820(cfg);
+}
+
+bool fx_create_cfg(struct fx *f, const struct plat_config *cfg)
+{
+	char err[256];
+
+	memset(f, 0, sizeof(*f));
+	if (sim_create(&f->s, cfg, SIM_DEFAULT_PROFILE, NULL, NULL, err, sizeof(err))) {
+		fprintf(stderr, "fixture: %s\n", err);
+		return false;
+	}
+	f->h = &f->s.host;
+	f->p = f->s.plat;
+	for (unsigned i = 0; i < plat_nr_lps(f->p); i++)
+		plat_lp_set_vmx(f->p, i, true);
+	return true;
+}
+
+bool fx_create(struct fx *f)
+{
+	struct plat_config cfg;
+	fx_small_config(&cfg);
+	return fx_create_cfg(f, &cfg);
+}
+
+void fx_destroy(struct fx *f)
+{
+	sim_destroy(&f->s);
+}
+
+uint64_t fx_call(struct fx *f, unsigned lp, uint64_t rax, uint64_t rcx, uint64_t rdx, uint64_t r8, uint64_t r9,
+		 struct tdx_regs *out)
+{
+	struct tdx_regs r = { { 0 } };
+
+	r.r[REG_RAX] = rax;
+	r.r[REG_RCX] = rcx;
+	r.r[REG_RDX] = rdx;
+	r.r[REG_R8] = r8;
+	r.r[REG_R9] = r9;
+	plat_seamcall(f->p, lp, &r);
+	if (out)
+		*out = r;
+	return r.r[REG_RAX];
+}
+
+bool fx_sys_and_lp_init(struct fx *f)
+{
+	if (fx_call(f, 0, TDH_SYS_INIT_LEAF, 0, 0, 0, 0, NULL) != TDX_SUCCESS)
+		return false;
+	for (unsigned i = 0; i < plat_nr_lps(f->p); i++)
+		if (fx_call(f, i, TDH_SYS_LP_INIT_LEAF, 0, 0, 0, 0, NULL) != TDX_SUCCESS)
+			return false;
+	return true;
+}
+
+bool fx_build_tdmrs(struct fx *f)
+{
+	return !tdx_read_sys_info(f->h, 0, &f->h->sysinfo) && !tdx_build_memlist(f->h) &&
+	       !tdx_construct_tdmrs(f->h);
+}
+
+uint64_t fx_tdmr_array(struct fx *f, const struct tdmr_info_entry *infos, unsigned n)
+{
+	uint64_t ptrs[64] = { 0 };
+	uint64_t arr = host_alloc_phys(f->h, 512, 512, 0);
+
+	for (unsigned i = 0; i < n && i < 64; i++) {
+		ptrs[i] = host_alloc_phys(f->h, sizeof(infos[i]), 512, 0);
+		plat_host_write(f->p, ptrs[i], &infos[i], sizeof(infos[i]));
+	}
+	plat_host_write(f->p, arr, ptrs, 512);
+	return arr;
+}
+
+void fx_tdmr_info(struct fx *f, unsigned i, struct tdmr_info_entry *e)
+{
+	plat_host_read(f->p, f->h->tdmrs[i].info_pa, e, sizeof(*e));
+}
+
+bool fx_ready(struct fx *f)
+{
+	struct tdmr_info_entry e[HOST_MAX_TDMRS];
+	uint64_t arr;
+
+	if (!fx_sys_and_lp_init(f) || !fx_build_tdmrs(f))
+		return false;
+	for (unsigned i = 0; i < f->h->nr_tdmrs; i++)
+		fx_tdmr_info(f, i, &e[i]);
+	arr = fx_tdmr_array(f, e, f->h->nr_tdmrs);
+	if (fx_call(f, 0, TDH_SYS_CONFIG_LEAF, arr, f->h->nr_tdmrs, f->h->global_keyid, 0, NULL))
+		return false;
+	for (unsigned pkg = 0; pkg < plat_nr_packages(f->p); pkg++)
+		if (fx_call(f, plat_package_first_lp(f->p, pkg), TDH_SYS_KEY_CONFIG_LEAF, 0, 0, 0, 0, NULL))
+			return false;
+	return true;
+}
+
+bool fx_bringup(struct fx *f)
+{
+	return sim_tdx_bringup(&f->s) == 0;
+}

@@ -1,0 +1,43 @@
+/* Test fixtures: a small simulated machine with the module installed. */
+#ifndef FIXTURE_H
+#define FIXTURE_H
+
+#include "abi_leaves.h"
+#include "abi_metadata.h"
+#include "abi_status.h"
+#include "module/module.h"
+#include "tdx_arch.h"
+#include "test.h"
+#include "vmm/sim.h"
+
+struct fx {
+	struct sim s;
+	struct tdx_host *h;
+	struct plat *p;
+};
+
+#define GiB (UINT64_C(1) << 30)
+#define MiB (UINT64_C(1) << 20)
+
+/* 2 packages x 2 LPs, 4 GiB of RAM (3 TDMRs), module tdx-1.5.01; no SEAMCALL made yet. */
+bool fx_create(struct fx *f);
+bool fx_create_cfg(struct fx *f, const struct plat_config *cfg);
+void fx_destroy(struct fx *f);
+void fx_small_config(struct plat_config *cfg);
+/* Raw SEAMCALL on an LP (VMX is switched on for it). */
+uint64_t fx_call(struct fx *f, unsigned lp, uint64_t rax, uint64_t rcx, uint64_t rdx, uint64_t r8, uint64_t r9,
+		 struct tdx_regs *out);
+/* TDH.SYS.INIT on LP 0, then TDH.SYS.LP.INIT on every LP. */
+bool fx_sys_and_lp_init(struct fx *f);
+/* Read metadata and build the host's TDMR list and PAMTs (writes TDMR_INFOs to memory). */
+bool fx_build_tdmrs(struct fx *f);
+/* Write an array of TDMR_INFO pointers into host memory; returns its PA. */
+uint64_t fx_tdmr_array(struct fx *f, const struct tdmr_info_entry *infos, unsigned n);
+/* Host's TDMR i as a TDMR_INFO. */
+void fx_tdmr_info(struct fx *f, unsigned i, struct tdmr_info_entry *e);
+/* Everything up to SYS_READY (init, LP init, CONFIG, KEY.CONFIG on every package). */
+bool fx_ready(struct fx *f);
+/* Full bring-up through the host's tdx_enable(). */
+bool fx_bringup(struct fx *f);
+
+#endif
