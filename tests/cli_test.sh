@@ -1,0 +1,65 @@
+#!/bin/bash
+# Command-line behaviour of tdxemu: exit codes, messages, JSON and SVG output.
+BIN=${1:-build/tdxemu}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+
+# expect NAME EXIT_CODE PATTERN -- ARGS...   (PATTERN is matched against stdout+stderr)
+expect() {
+	local name=$1 code=$2 pat=$3; shift 4
+	"$BIN" "$@" >"$tmp/out" 2>&1
+	local rc=$?
+	if [ "$rc" != "$code" ] || ! grep -qE -- "$pat" "$tmp/out"; then
+		echo "FAIL $name: exit $rc (want $code), output:" ; sed 's/^/    /' "$tmp/out" | head -8
+		fail=$((fail + 1))
+	else
+		echo "ok   $name"
+		pass=$((pass + 1))
+	fi
+}
+
+expect no-args 2 'usage: tdxemu' --
+expect help 0 'module info' -- help
+expect unknown-command 2 "unknown command 'frobnicate'" -- frobnicate
+expect unknown-subcommand 2 'unknown subcommand' -- module frob
+expect bad-size 2 "--memory: 'lots' is not a size" -- module info --memory lots
+expect size-too-small 2 'outside 1G..4T' -- module info --memory 512M
+expect bad-packages 2 "--packages: '9' is not a number in 1..8" -- module info --packages 9
+expect bad-cpus 2 "--cpus-per-package: '-1'" -- module info --cpus-per-package -1
+expect bad-e820 2 'TYPE@BASE\+SIZE' -- module info --e820 ram@0
+expect bad-e820-type 2 "unknown type 'rom'" -- module info --e820 rom@0+4K
+expect extra-arg 2 "unexpected argument 'x'" -- module info x
+expect bad-option 2 'usage: tdxemu module info' -- module info --frob
+expect unknown-profile 1 "unknown TDX module profile 'tdx-9.9'" -- module info --profile tdx-9.9
+expect no-tdx-keyids 1 'bring-up failed: No such device' -- module info --tdx-keyids 0
+expect default 0 'TDX module 1\.5\.01' -- module info
+expect default-tdmrs 0 'TDMR0 +\[0x000000000000, 0x000080000000\)' -- module info
+expect default-pamt 0 'PAMT: 4K level 256\.0 MiB' -- module info
+expect verbose-log 0 'virt/tdx: module initialized' -- module info -v --memory 8G
+expect big-host 0 'TDMRs: 3 of at most 64' -- module info --memory 128G --packages 2 --cpus-per-package 2
+
+ranges="ram@1M+255M"; for i in $(seq 1 70); do ranges="$ranges,ram@$((2 * i))G+256M"; done
+expect too-many-tdmrs 1 'needs more than 64 TDMRs' -- module info --e820 "$ranges" --packages 1
+
+# JSON is valid and says what the text says
+if "$BIN" module info --json --memory 16G > "$tmp/info.json" &&
+   /usr/bin/python3 - "$tmp/info.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["version"] == "1.5.01", d["version"]
+assert d["keyids"]["global"] == 32
+assert len(d["tdmrs"]) >= 2
+assert abs(d["pamt_bytes"]["fraction_of_ram"] - 1 / 256) < 0.0005
+assert "NO_RBP_MOD" in d["features"]
+PY
+then echo "ok   json"; pass=$((pass + 1)); else echo "FAIL json"; fail=$((fail + 1)); fi
+
+# SVG is well-formed XML with one rectangle per TDMR at least
+if "$BIN" module info --svg "$tmp/map.svg" > /dev/null &&
+   /usr/bin/python3 -c "import sys,xml.dom.minidom as m; d=m.parse(sys.argv[1]); assert len(d.getElementsByTagName('rect')) > 10" "$tmp/map.svg"
+then echo "ok   svg"; pass=$((pass + 1)); else echo "FAIL svg"; fail=$((fail + 1)); fi
+expect svg-unwritable 1 'cannot write /nonexistent/map.svg' -- module info --svg /nonexistent/map.svg
+
+echo "cli: $pass passed, $fail failed"
+[ "$fail" = 0 ]

@@ -1,0 +1,48 @@
+/* TDH.SYS.KEY.CONFIG: once per package; the last package makes the module SYS_READY. */
+#include <string.h>
+
+#include "fixture.h"
+
+static bool configured(struct fx *f)
+{
+	struct tdmr_info_entry e[HOST_MAX_TDMRS];
+	uint64_t arr;
+
+	if (!fx_sys_and_lp_init(f) || !fx_build_tdmrs(f))
+		return false;
+	for (unsigned i = 0; i < f->h->nr_tdmrs; i++)
+		fx_tdmr_info(f, i, &e[i]);
+	arr = fx_tdmr_array(f, e, f->h->nr_tdmrs);
+	return fx_call(f, 0, TDH_SYS_CONFIG_LEAF, arr, f->h->nr_tdmrs, f->h->global_keyid, 0, NULL) == TDX_SUCCESS;
+}
+
+TEST(key_config_before_config)
+{
+	struct fx f;
+	REQUIRE(fx_create(&f));
+	REQUIRE(fx_sys_and_lp_init(&f));
+	CHECK_EQ(fx_call(&f, 0, TDH_SYS_KEY_CONFIG_LEAF, 0, 0, 0, 0, NULL), TDX_SYS_KEY_CONFIG_NOT_PENDING);
+	fx_destroy(&f);
+}
+
+TEST(key_config_per_package)
+{
+	struct fx f;
+	REQUIRE(fx_create(&f));
+	REQUIRE(configured(&f));
+	REQUIRE(module_debug_lock(f.p, MODULE_DEBUG_GLOBAL_SHARED, 0, true) == 0);
+	CHECK_EQ(fx_call(&f, 0, TDH_SYS_KEY_CONFIG_LEAF, 0, 0, 0, 0, NULL), TDX_SYS_BUSY);
+	module_debug_lock(f.p, MODULE_DEBUG_GLOBAL_SHARED, 0, false);
+	CHECK_EQ(fx_call(&f, 0, TDH_SYS_KEY_CONFIG_LEAF, 0, 0, 0, 0, NULL), TDX_SUCCESS);
+	CHECK(plat_keyid_programmed(f.p, 0, f.h->global_keyid));
+	CHECK(!plat_keyid_programmed(f.p, 1, f.h->global_keyid));
+	/* the other LP of package 0: already configured (an informational status) */
+	CHECK_EQ(fx_call(&f, 1, TDH_SYS_KEY_CONFIG_LEAF, 0, 0, 0, 0, NULL), TDX_KEY_CONFIGURED);
+	/* not ready until every package is done */
+	CHECK_EQ(fx_call(&f, 0, TDH_SYS_TDMR_INIT_LEAF, 0, 0, 0, 0, NULL), TDX_SYS_NOT_READY);
+	CHECK_EQ(fx_call(&f, 3, TDH_SYS_KEY_CONFIG_LEAF, 0, 0, 0, 0, NULL), TDX_SUCCESS);
+	CHECK(plat_keyid_programmed(f.p, 1, f.h->global_keyid));
+	CHECK_EQ(fx_call(&f, 2, TDH_SYS_KEY_CONFIG_LEAF, 0, 0, 0, 0, NULL), TDX_SYS_KEY_CONFIG_NOT_PENDING);
+	CHECK_EQ(fx_call(&f, 0, TDH_SYS_TDMR_INIT_LEAF, f.h->tdmrs[0].base, 0, 0, 0, NULL), TDX_SUCCESS);
+	fx_destroy(&f);
+}
