@@ -33,6 +33,11 @@ expect extra-arg 2 "unexpected argument 'x'" -- module info x
 expect bad-option 2 'usage: tdxemu module info' -- module info --frob
 expect unknown-profile 1 "unknown TDX module profile 'tdx-9.9'" -- module info --profile tdx-9.9
 expect no-tdx-keyids 1 'bring-up failed: No such device' -- module info --tdx-keyids 0
+expect bad-keyids 1 'power of two' -- module info --keyids 48
+expect bad-cmrs 2 "--cmrs: 'x' is not BASE\+SIZE" -- module info --cmrs x
+expect cmrs-too-small 1 'TDX_TDMR_OUTSIDE_CMRS|TDX_PAMT_OUTSIDE_CMRS' -- module info --cmrs 1M+1G,4G+8G
+expect keyid-split 0 'TDX private \[96, 128\); global KeyID 96' -- module info --keyids 128 --tdx-keyids 32
+expect max-pa-46 0 'MAX_PA 46' -- module info --max-pa 46 --memory 8G
 expect default 0 'TDX module 1\.5\.01' -- module info
 expect default-tdmrs 0 'TDMR0 +\[0x000000000000, 0x000080000000\)' -- module info
 expect default-pamt 0 'PAMT: 4K level 256\.0 MiB' -- module info

@@ -186,3 +186,13 @@ TEST(host_pamt_outside_cmrs_is_rejected_by_module)
 	CHECK(strstr(f.h->last_error, "OUTSIDE_CMRS") != NULL);
 	fx_destroy(&f);
 }
+
+TEST(host_status_strings_decode_tdmr_errors)
+{
+	char buf[128];
+	CHECK(strcmp(tdx_status_str(TDX_PAMT_OVERLAP + 2 + (1 << 8), buf, sizeof(buf)),
+		     "TDX_PAMT_OVERLAP (TDMR 2, PAMT 2M, with TDMR 0)") == 0);
+	CHECK(strcmp(tdx_status_str(TDX_INVALID_RESERVED_IN_TDMR + 1 + (3 << 8), buf, sizeof(buf)),
+		     "TDX_INVALID_RESERVED_IN_TDMR (TDMR 1, reserved area 3)") == 0);
+	CHECK(strcmp(tdx_status_str(TDX_TDMR_OUTSIDE_CMRS, buf, sizeof(buf)), "TDX_TDMR_OUTSIDE_CMRS") == 0);
+}

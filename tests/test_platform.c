@@ -162,3 +162,16 @@ TEST(platform_seamrr_disabled)
 	}
 	sim_destroy(&s);
 }
+
+TEST(platform_private_keyid_needs_convertible_memory)
+{
+	struct fx f;
+	unsigned kid;
+	REQUIRE(fx_create(&f));
+	kid = plat_tdx_keyid_first(f.p);
+	/* [2G-64M, 2G) is firmware-reserved: in e820, not in any CMR */
+	CHECK_EQ(plat_seam_init_pages(f.p, 2 * GiB - 32 * MiB, 1, kid), PLAT_MEM_NOT_CONVERTIBLE);
+	CHECK_EQ(plat_seam_init_pages(f.p, 2 * GiB - 32 * MiB, 1, 0), PLAT_MEM_OK); /* a shared KeyID is fine */
+	CHECK_EQ(plat_seam_init_pages(f.p, 512 * MiB, 1, kid), PLAT_MEM_OK);
+	fx_destroy(&f);
+}

@@ -173,7 +173,20 @@ const char *tdx_status_str(uint64_t status, char *buf, size_t len)
 		name = "TDX_SEAMCALL_GP";
 	else if (status == TDX_SEAMCALL_UD)
 		name = "TDX_SEAMCALL_UD";
-	else if (name && low) {
+	else if (name && low && ((status >> 40) & 0xff) == 0x0a) {
+		/* TDMR configuration errors: TDMR index, area index or PAMT level, other TDMR */
+		static const char *const lvl[] = { "4K", "2M", "1G" };
+		unsigned a = low & 0xff, b = (low >> 8) & 0xff, c = (low >> 16) & 0xff;
+		if (strstr(name, "OVERLAP"))
+			snprintf(buf, len, "%s (TDMR %u, PAMT %s, with TDMR %u)", name, a, b < 3 ? lvl[b] : "?", c);
+		else if (strstr(name, "PAMT"))
+			snprintf(buf, len, "%s (TDMR %u, PAMT %s)", name, a, b < 3 ? lvl[b] : "?");
+		else if (strstr(name, "RESERVED"))
+			snprintf(buf, len, "%s (TDMR %u, reserved area %u)", name, a, b);
+		else
+			snprintf(buf, len, "%s (TDMR %u)", name, a);
+		return buf;
+	} else if (name && low) {
 		op = abi_operand_name(low);
 		if (op)
 			snprintf(buf, len, "%s+%s", name, op);

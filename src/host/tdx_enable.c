@@ -76,6 +76,30 @@ void tdx_host_fini(struct tdx_host *h)
 	h->lp_initialized = NULL;
 }
 
+/* Ask the P-SEAMLDR whether a TDX module is loaded (the old "Detect SEAM" step). */
+static int detect_module(struct tdx_host *h, unsigned cpu)
+{
+	struct seamldr_info si;
+	uint64_t st = seamldr_info(h, cpu, &si);
+
+	if (st == TDX_SEAMCALL_VMFAILINVALID || st == TDX_SEAMCALL_UD) {
+		host_log(h, "P-SEAMLDR is not loaded.");
+		snprintf(h->last_error, sizeof(h->last_error), "no SEAM loader: SEAMRR not enabled by the BIOS");
+		return -ENODEV;
+	}
+	if (st) {
+		host_log(h, "SEAMLDR.INFO failed: 0x%llx", (unsigned long long)st);
+		return -EIO;
+	}
+	host_log(h, "p-seamldr: version 0x%x, vendor_id: 0x%x, build_date: %u, build_num %u, major %u, minor %u",
+		 si.version, si.vendor_id, si.build_date, si.build_num, si.major_version, si.minor_version);
+	if (!si.seam_ready) {
+		snprintf(h->last_error, sizeof(h->last_error), "the SEAM loader reports no TDX module loaded");
+		return -ENODEV;
+	}
+	return 0;
+}
+
 static int try_init_module_global(struct tdx_host *h, unsigned cpu)
 {
 	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -83,7 +107,9 @@ static int try_init_module_global(struct tdx_host *h, unsigned cpu)
 
 	pthread_mutex_lock(&lock);
 	if (!h->sys_init_done) {
-		h->sys_init_ret = sc_prerr(h, TDH_SYS_INIT_LEAF, tdh_sys_init(h, cpu));
+		h->sys_init_ret = detect_module(h, cpu);
+		if (!h->sys_init_ret)
+			h->sys_init_ret = sc_prerr(h, TDH_SYS_INIT_LEAF, tdh_sys_init(h, cpu));
 		if (h->sys_init_ret == -ENODEV)
 			host_log(h, "module not loaded");
 		h->sys_init_done = true;

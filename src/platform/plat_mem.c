@@ -201,6 +201,19 @@ int plat_seam_write_shared(struct plat *p, uint64_t pa, const void *buf, size_t 
 	return shared_access(p, pa, (void *)buf, len, true);
 }
 
+/* Page by page, so that touching CMRs count as one range. */
+static bool in_cmr(const struct plat *p, uint64_t addr, uint64_t len)
+{
+	for (uint64_t a = addr; a < addr + len; a += PLAT_PAGE_SIZE) {
+		bool found = false;
+		for (unsigned i = 0; i < p->cfg.nr_cmrs && !found; i++)
+			found = a >= p->cfg.cmr[i].base && a < p->cfg.cmr[i].base + p->cfg.cmr[i].size;
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
 int plat_seam_init_pages(struct plat *p, uint64_t pa, uint64_t npages, unsigned keyid)
 {
 	uint64_t addr = pa & plat_pa_mask(p);
@@ -208,6 +221,8 @@ int plat_seam_init_pages(struct plat *p, uint64_t pa, uint64_t npages, unsigned 
 	if ((addr & (PLAT_PAGE_SIZE - 1)) || npages == 0 ||
 	    !plat_pa_is_backed(p, addr, npages * PLAT_PAGE_SIZE))
 		return PLAT_MEM_UNBACKED;
+	if (plat_keyid_is_private(p, keyid) && !in_cmr(p, addr, npages * PLAT_PAGE_SIZE))
+		return PLAT_MEM_NOT_CONVERTIBLE;
 	for (uint64_t i = 0; i < npages; i++, addr += PLAT_PAGE_SIZE) {
 		struct mem_chunk *c = chunk_get(p, addr);
 		_Atomic uint32_t *m;

@@ -118,7 +118,8 @@ enum plat_mem_status {
 	PLAT_MEM_OK = 0,
 	PLAT_MEM_UNBACKED = -1,     /* no DRAM at that address (abort page semantics) */
 	PLAT_MEM_MCE = -2,          /* machine check: integrity failure / poisoned line */
-	PLAT_MEM_PRIVATE_KEYID = -3 /* non-SEAM access with a TDX private KeyID: #GP-like */
+	PLAT_MEM_PRIVATE_KEYID = -3, /* non-SEAM access with a TDX private KeyID: #GP-like */
+	PLAT_MEM_NOT_CONVERTIBLE = -4 /* private KeyID on memory outside the CMRs */
 };
 
 /* Host (non-SEAM) accesses. The KeyID comes from the address bits, as on real hardware.
@@ -131,8 +132,9 @@ int plat_host_read64(struct plat *p, uint64_t pa, uint64_t *val);
 /* Shared (KeyID 0 or MKTME) access from SEAM mode: same rules as host access. */
 int plat_seam_read_shared(struct plat *p, uint64_t pa, void *buf, size_t len);
 int plat_seam_write_shared(struct plat *p, uint64_t pa, const void *buf, size_t len);
-/* MOVDIR64B-style initialisation of whole pages with a private KeyID: takes ownership,
- * clears poison, zero-fills. pa must be page aligned; n pages. */
+/* MOVDIR64B-style initialisation of whole pages with a KeyID: takes ownership, clears
+ * poison, zero-fills. pa must be page aligned; n pages. A TDX private KeyID can only be
+ * used on convertible memory (inside a CMR): PLAT_MEM_NOT_CONVERTIBLE otherwise. */
 int plat_seam_init_pages(struct plat *p, uint64_t pa, uint64_t npages, unsigned keyid);
 /* Direct map of one private page for the module. Fails with PLAT_MEM_MCE when the page
  * is poisoned or was last written with another KeyID (integrity check). */

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 #include "platform.h"
@@ -39,4 +40,32 @@ int cli_uint(const char *s, unsigned min, unsigned max, unsigned *out, const cha
 	}
 	*out = (unsigned)v;
 	return 0;
+}
+
+int cli_cmrs(const char *spec, struct plat_config *cfg)
+{
+	char *copy = strdup(spec), *save = NULL, *tok;
+	int ret = 0;
+
+	cfg->nr_cmrs = 0;
+	for (tok = strtok_r(copy, ",", &save); tok && !ret; tok = strtok_r(NULL, ",", &save)) {
+		char *plus = strchr(tok, '+');
+		uint64_t base, size;
+
+		if (!plus || (*plus = '\0', plat_parse_size(tok, &base)) || plat_parse_size(plus + 1, &size) || !size) {
+			fprintf(stderr, "tdxemu: --cmrs: '%s' is not BASE+SIZE\n", tok);
+			ret = -1;
+		} else if (cfg->nr_cmrs == MAX_CMR) {
+			fprintf(stderr, "tdxemu: --cmrs: more than %d ranges\n", MAX_CMR);
+			ret = -1;
+		} else {
+			cfg->cmr[cfg->nr_cmrs++] = (struct plat_range){ base, size };
+		}
+	}
+	free(copy);
+	if (!ret && !cfg->nr_cmrs) {
+		fprintf(stderr, "tdxemu: --cmrs: empty list\n");
+		ret = -1;
+	}
+	return ret;
 }

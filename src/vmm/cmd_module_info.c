@@ -30,7 +30,10 @@ static void usage(FILE *f)
 		"  --packages N           CPU packages (default 2)\n"
 		"  --cpus-per-package N   logical processors per package (default 8)\n"
 		"  --e820 MAP             explicit memory map: TYPE@BASE+SIZE,... (ram, reserved, acpi, nvs)\n"
-		"  --tdx-keyids N         TDX private KeyIDs out of 64 (default 32)\n"
+		"  --keyids N             MKTME KeyIDs in all, including KeyID 0 (power of two, default 64)\n"
+		"  --tdx-keyids N         how many of them are TDX private KeyIDs (default 32)\n"
+		"  --max-pa BITS          physical address width including KeyID bits (default 52)\n"
+		"  --cmrs LIST            convertible memory ranges MCHECK reports: BASE+SIZE,... (default: e820 RAM)\n"
 		"  --profile NAME         TDX module profile (default %s)\n"
 		"  --json                 machine-readable output\n"
 		"  --svg FILE             draw the physical memory map\n"
@@ -44,10 +47,14 @@ static int parse(int argc, char **argv, struct info_opts *o)
 		{ "memory", required_argument, 0, 'm' }, { "packages", required_argument, 0, 'p' },
 		{ "cpus-per-package", required_argument, 0, 'c' }, { "e820", required_argument, 0, 'e' },
 		{ "tdx-keyids", required_argument, 0, 'k' }, { "profile", required_argument, 0, 'P' },
+		{ "keyids", required_argument, 0, 'K' }, { "max-pa", required_argument, 0, 'A' },
+		{ "cmrs", required_argument, 0, 'C' },
 		{ "json", no_argument, 0, 'j' }, { "svg", required_argument, 0, 's' },
 		{ "verbose", no_argument, 0, 'v' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
 	};
-	const char *e820 = NULL;
+	const char *e820 = NULL, *cmrs = NULL;
+	unsigned tdx_keyids = 0;
+	bool tdx_keyids_set = false;
 	char err[256];
 	int c;
 
@@ -69,9 +76,19 @@ static int parse(int argc, char **argv, struct info_opts *o)
 				return -1;
 			break;
 		case 'k':
-			if (cli_uint(optarg, 0, o->cfg.total_keyids - 1, &o->cfg.nr_tdx_keyids, "--tdx-keyids"))
+			if (cli_uint(optarg, 0, 1023, &tdx_keyids, "--tdx-keyids"))
+				return -1;
+			tdx_keyids_set = true;
+			break;
+		case 'K':
+			if (cli_uint(optarg, 2, 1024, &o->cfg.total_keyids, "--keyids"))
 				return -1;
 			break;
+		case 'A':
+			if (cli_uint(optarg, 36, 52, &o->cfg.max_pa, "--max-pa"))
+				return -1;
+			break;
+		case 'C': cmrs = optarg; break;
 		case 'e': e820 = optarg; break;
 		case 'P': o->profile = optarg; break;
 		case 'j': o->json = true; break;
@@ -85,6 +102,10 @@ static int parse(int argc, char **argv, struct info_opts *o)
 		fprintf(stderr, "tdxemu module info: unexpected argument '%s'\n", argv[optind]);
 		return -1;
 	}
+	if (tdx_keyids_set)
+		o->cfg.nr_tdx_keyids = tdx_keyids;
+	if (cmrs && cli_cmrs(cmrs, &o->cfg))
+		return -1;
 	if (e820) {
 		if (plat_config_parse_e820(&o->cfg, e820, err, sizeof(err))) {
 			fprintf(stderr, "tdxemu: --e820: %s\n", err);
