@@ -43,6 +43,11 @@ TEST(platform_rejects_bad_configs)
 	plat_config_parse_e820(&cfg, "reserved@0+2G", err, sizeof(err));
 	CHECK((p = plat_create(&cfg, err, sizeof(err))) == NULL);
 	CHECK(strstr(err, "no RAM") != NULL);
+	plat_config_default(&cfg);
+	cfg.nr_cmrs = 1;
+	cfg.cmr[0] = (struct plat_range){ 1ull << 20, 3ull << 30 }; /* runs into the MMIO hole */
+	CHECK((p = plat_create(&cfg, err, sizeof(err))) == NULL);
+	CHECK(strstr(err, "is not DRAM") != NULL);
 }
 
 TEST(platform_4tib_is_sparse)

@@ -157,6 +157,24 @@ fail:
 	return -1;
 }
 
+/* Is [base, base+size) entirely described by (possibly adjacent) e820 entries? */
+static bool covered_by_e820(const struct plat_config *c, uint64_t base, uint64_t size)
+{
+	uint64_t at = base, end = base + size;
+
+	while (at < end) {
+		bool step = false;
+		for (unsigned i = 0; i < c->nr_e820 && !step; i++)
+			if (at >= c->e820[i].addr && at < c->e820[i].addr + c->e820[i].size) {
+				at = c->e820[i].addr + c->e820[i].size;
+				step = true;
+			}
+		if (!step)
+			return false;
+	}
+	return true;
+}
+
 static int cmp_e820(const void *a, const void *b)
 {
 	const struct plat_e820_entry *x = a, *y = b;
@@ -212,6 +230,18 @@ static int validate_config(struct plat_config *c, char *err, size_t errlen)
 	}
 	if (!ram) {
 		snprintf(err, errlen, "the e820 map has no RAM");
+		return -1;
+	}
+	for (unsigned i = 0; i < c->nr_cmrs; i++)
+		if (c->cmr[i].base + c->cmr[i].size < c->cmr[i].base ||
+		    !covered_by_e820(c, c->cmr[i].base, c->cmr[i].size)) {
+			snprintf(err, errlen, "CMR [%#llx, %#llx) is not DRAM described by the e820 map",
+				 (unsigned long long)c->cmr[i].base,
+				 (unsigned long long)(c->cmr[i].base + c->cmr[i].size));
+			return -1;
+		}
+	if (c->nr_cmrs > MAX_CMR) {
+		snprintf(err, errlen, "more than %d CMRs", MAX_CMR);
 		return -1;
 	}
 	if (!c->nr_cmrs) {
