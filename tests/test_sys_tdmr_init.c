@@ -81,3 +81,33 @@ TEST(tdmr_init_pamt_contents)
 	}
 	fx_destroy(&f);
 }
+
+TEST(tdmr_init_clears_stale_pamt_memory)
+{
+	struct fx f;
+	struct tdx_module_args a;
+	struct tdmr_info_entry e[HOST_MAX_TDMRS];
+	uint64_t junk[64], arr, next = 0, page;
+	REQUIRE(fx_create(&f));
+	REQUIRE(fx_sys_and_lp_init(&f));
+	REQUIRE(fx_build_tdmrs(&f));
+	/* The host used that memory before: its PAMT range is full of old data. */
+	memset(junk, 0xff, sizeof(junk));
+	page = f.h->tdmrs[1].base + 2 * 4096;
+	REQUIRE(plat_host_write(f.p, f.h->tdmrs[1].pamt_base[0] + 2 * 16, junk, sizeof(junk)) == 0);
+	REQUIRE(plat_host_write(f.p, f.h->tdmrs[1].pamt_base[2], junk, 16) == 0);
+	for (unsigned i = 0; i < f.h->nr_tdmrs; i++)
+		fx_tdmr_info(&f, i, &e[i]);
+	arr = fx_tdmr_array(&f, e, f.h->nr_tdmrs);
+	REQUIRE_EQ(fx_call(&f, 0, TDH_SYS_CONFIG_LEAF, arr, f.h->nr_tdmrs, f.h->global_keyid, 0, NULL), TDX_SUCCESS);
+	REQUIRE_EQ(tdh_sys_key_config(f.h, 0), TDX_SUCCESS);
+	REQUIRE_EQ(tdh_sys_key_config(f.h, 2), TDX_SUCCESS);
+	do
+		REQUIRE_EQ(tdh_sys_tdmr_init(f.h, 0, f.h->tdmrs[1].base, &next), TDX_SUCCESS);
+	while (next < f.h->tdmrs[1].base + f.h->tdmrs[1].size);
+	CHECK_EQ(tdh_phymem_page_rdmd(f.h, 0, page, &a), TDX_SUCCESS);
+	CHECK_EQ(a.rcx, PT_NDA);
+	CHECK_EQ(a.rdx, 0);
+	CHECK_EQ(a.r8, PT_4KB);
+	fx_destroy(&f);
+}

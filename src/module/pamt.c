@@ -39,33 +39,51 @@ static int claim_page(struct tdx_module *m, uint64_t page_pa)
 	return plat_seam_init_pages(m->plat, page_pa, 1, m->global_hkid) ? -1 : 0;
 }
 
+/* Zero n consecutive entries (all in one PAMT page: callers never cross a page). */
 static int zero_entries(struct tdx_module *m, uint64_t pa, unsigned n)
 {
-	for (unsigned k = 0; k < n; k++, pa += PAMT_ENTRY_BYTES) {
-		struct pamt_entry *e;
-		if (claim_page(m, pa & ~(PLAT_PAGE_SIZE - 1)))
+	struct pamt_entry *e;
+
+	if (claim_page(m, pa & ~(PLAT_PAGE_SIZE - 1)))
+		return -1;
+	e = entry_at(m, pa);
+	if (!e)
+		return -1;
+	memset(e, 0, n * sizeof(*e)); /* PT_NDA, no owner, epoch 0 */
+	return 0;
+}
+
+/* Set PT_RSVD on the PAMT_4K entries of [b, e) (chunk-relative to addr), one map per page. */
+static int set_reserved(struct tdx_module *m, uint64_t pamt4k_pa, uint64_t addr, uint64_t b, uint64_t e)
+{
+	uint64_t first = (b - addr) / SZ_4K, last = (e - addr) / SZ_4K; /* entry indices, last exclusive */
+
+	while (first < last) {
+		uint64_t pa = pamt4k_pa + first * PAMT_ENTRY_BYTES;
+		uint64_t in_page = ENTRIES_PER_PAGE - (pa & (PLAT_PAGE_SIZE - 1)) / PAMT_ENTRY_BYTES;
+		uint64_t n = last - first < in_page ? last - first : in_page;
+		struct pamt_entry *pe = entry_at(m, pa);
+
+		if (!pe)
 			return -1;
-		e = entry_at(m, pa);
-		if (!e)
-			return -1;
-		memset(e, 0, sizeof(*e)); /* PT_NDA, no owner, epoch 0 */
+		for (uint64_t k = 0; k < n; k++)
+			pe[k].pt = PT_RSVD;
+		first += n;
 	}
 	return 0;
 }
 
-static void mark_reserved(struct tdx_module *m, struct module_tdmr *t, uint64_t addr, uint64_t len,
-			  uint64_t pamt4k_pa)
+static int mark_reserved(struct tdx_module *m, struct module_tdmr *t, uint64_t addr, uint64_t len,
+			 uint64_t pamt4k_pa)
 {
 	for (unsigned r = 0; r < t->nr_rsvd; r++) {
 		uint64_t rb = t->base + t->rsvd[r].offset, re = rb + t->rsvd[r].size;
 		uint64_t b = rb > addr ? rb : addr, e = re < addr + len ? re : addr + len;
 
-		for (uint64_t pa = b; pa < e; pa += SZ_4K) {
-			struct pamt_entry *pe = entry_at(m, pamt4k_pa + ((pa - addr) / SZ_4K) * PAMT_ENTRY_BYTES);
-			if (pe)
-				pe->pt = PT_RSVD;
-		}
+		if (b < e && set_reserved(m, pamt4k_pa, addr, b, e))
+			return -1;
 	}
+	return 0;
 }
 
 int pamt_init_chunk(struct tdx_module *m, struct module_tdmr *t, uint64_t addr)
@@ -78,7 +96,8 @@ int pamt_init_chunk(struct tdx_module *m, struct module_tdmr *t, uint64_t addr)
 	/* MOVDIR64B of whole PAMT_4K pages with the global KeyID: every entry PT_NDA. */
 	if (plat_seam_init_pages(m->plat, pamt4k_pa, npages, m->global_hkid))
 		return -1;
-	mark_reserved(m, t, addr, chunk, pamt4k_pa);
+	if (mark_reserved(m, t, addr, chunk, pamt4k_pa))
+		return -1;
 	if (zero_entries(m, t->pamt_base[PT_2MB] + (off / SZ_2M) * PAMT_ENTRY_BYTES, (unsigned)(chunk / SZ_2M)))
 		return -1;
 	if (((off + chunk) & (SZ_1G - 1)) == 0 &&

@@ -17,7 +17,7 @@
 /* Per-page metadata word: KeyID of the last write (bits 15:0) and flags. */
 #define PMETA_KEYID_MASK 0xffffu
 #define PMETA_POISON (1u << 16)   /* integrity failure pending for its private KeyID */
-#define PMETA_TOUCHED (1u << 17)  /* page was written at least once (sparse accounting) */
+#define PMETA_TOUCHED (1u << 17)  /* page may hold non-zero data (it is backed by host memory) */
 
 struct mem_chunk {
 	uint8_t *data;          /* CHUNK_SIZE bytes, mmap(MAP_NORESERVE): lazily backed */

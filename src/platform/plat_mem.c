@@ -5,6 +5,7 @@
  * hardware tracks 64-byte lines: a partial host write poisons the whole page here). */
 #include <stdlib.h>
 #include <string.h>
+#include <emmintrin.h>
 #include <sys/mman.h>
 
 #include "plat_internal.h"
@@ -99,7 +100,11 @@ static uint8_t *page_data(struct mem_chunk *c, uint64_t pa)
 
 static void mark_touched(struct plat *p, _Atomic uint32_t *m)
 {
-	uint32_t old = atomic_fetch_or(m, PMETA_TOUCHED);
+	uint32_t old;
+
+	if (atomic_load_explicit(m, memory_order_relaxed) & PMETA_TOUCHED)
+		return; /* the common case: no locked read-modify-write */
+	old = atomic_fetch_or(m, PMETA_TOUCHED);
 	if (!(old & PMETA_TOUCHED))
 		atomic_fetch_add(&p->touched_pages, 1);
 }
@@ -214,6 +219,19 @@ static bool in_cmr(const struct plat *p, uint64_t addr, uint64_t len)
 	return true;
 }
 
+/* MOVDIR64B writes whole lines straight to memory, bypassing the caches: non-temporal
+ * stores are the closest host equivalent (and fast for large clears). */
+static void movdir64b_zero_page(uint8_t *page)
+{
+	__m128i z = _mm_setzero_si128();
+	for (size_t off = 0; off < PLAT_PAGE_SIZE; off += 64) {
+		_mm_stream_si128((__m128i *)(page + off), z);
+		_mm_stream_si128((__m128i *)(page + off + 16), z);
+		_mm_stream_si128((__m128i *)(page + off + 32), z);
+		_mm_stream_si128((__m128i *)(page + off + 48), z);
+	}
+}
+
 int plat_seam_init_pages(struct plat *p, uint64_t pa, uint64_t npages, unsigned keyid)
 {
 	uint64_t addr = pa & plat_pa_mask(p);
@@ -226,14 +244,19 @@ int plat_seam_init_pages(struct plat *p, uint64_t pa, uint64_t npages, unsigned 
 	for (uint64_t i = 0; i < npages; i++, addr += PLAT_PAGE_SIZE) {
 		struct mem_chunk *c = chunk_get(p, addr);
 		_Atomic uint32_t *m;
+		uint32_t old;
 
 		if (!c)
 			return PLAT_MEM_UNBACKED;
 		m = page_meta(c, addr);
-		memset(page_data(c, addr), 0, PLAT_PAGE_SIZE);
-		atomic_store(m, (atomic_load(m) & PMETA_TOUCHED) | keyid);
-		mark_touched(p, m);
+		old = atomic_load_explicit(m, memory_order_acquire);
+		/* A page nobody ever wrote still reads as zeros in sparse DRAM: writing zeros to
+		 * it changes nothing, so it is not backed just for that. */
+		if (old & PMETA_TOUCHED)
+			movdir64b_zero_page(page_data(c, addr));
+		atomic_store_explicit(m, (old & PMETA_TOUCHED) | keyid, memory_order_release);
 	}
+	_mm_sfence(); /* order the streaming stores before anyone maps the pages */
 	return PLAT_MEM_OK;
 }
 
@@ -248,9 +271,10 @@ int plat_seam_map(struct plat *p, uint64_t pa, unsigned keyid, void **ptr)
 	c = chunk_get(p, addr);
 	if (!c)
 		return PLAT_MEM_UNBACKED;
-	meta = atomic_load(page_meta(c, addr));
+	meta = atomic_load_explicit(page_meta(c, addr), memory_order_acquire);
 	if ((meta & PMETA_POISON) || (meta & PMETA_KEYID_MASK) != keyid)
 		return PLAT_MEM_MCE;
+	mark_touched(p, page_meta(c, addr)); /* the module may write through the mapping */
 	*ptr = page_data(c, addr) + (addr & (PLAT_PAGE_SIZE - 1));
 	return PLAT_MEM_OK;
 }
