@@ -43,6 +43,7 @@ expect default-tdmrs 0 'TDMR0 +\[0x000000000000, 0x000080000000\)' -- module inf
 expect default-pamt 0 'PAMT: 4K level 256\.0 MiB' -- module info
 expect verbose-log 0 'virt/tdx: module initialized' -- module info -v --memory 8G
 expect big-host 0 'TDMRs: 3 of at most 64' -- module info --memory 128G --packages 2 --cpus-per-package 2
+expect four-tib 0 'PAMT: 4K level 16384.0 MiB' -- module info --memory 4T
 
 ranges="ram@1M+255M"; for i in $(seq 1 70); do ranges="$ranges,ram@$((2 * i))G+256M"; done
 expect too-many-tdmrs 1 'needs more than 64 TDMRs' -- module info --e820 "$ranges" --packages 1
