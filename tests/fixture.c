@@ -89,17 +89,25 @@ void fx_tdmr_info(struct fx *f, unsigned i, struct tdmr_info_entry *e)
 	plat_host_read(f->p, f->h->tdmrs[i].info_pa, e, sizeof(*e));
 }
 
-bool fx_ready(struct fx *f)
+uint64_t fx_config(struct fx *f)
 {
 	struct tdmr_info_entry e[HOST_MAX_TDMRS];
 	uint64_t arr;
 
-	if (!fx_sys_and_lp_init(f) || !fx_build_tdmrs(f))
-		return false;
 	for (unsigned i = 0; i < f->h->nr_tdmrs; i++)
 		fx_tdmr_info(f, i, &e[i]);
 	arr = fx_tdmr_array(f, e, f->h->nr_tdmrs);
-	if (fx_call(f, 0, TDH_SYS_CONFIG_LEAF, arr, f->h->nr_tdmrs, f->h->global_keyid, 0, NULL))
+	return fx_call(f, 0, TDH_SYS_CONFIG_LEAF, arr, f->h->nr_tdmrs, f->h->global_keyid, 0, NULL);
+}
+
+bool fx_configured(struct fx *f)
+{
+	return fx_sys_and_lp_init(f) && fx_build_tdmrs(f) && fx_config(f) == TDX_SUCCESS;
+}
+
+bool fx_ready(struct fx *f)
+{
+	if (!fx_configured(f))
 		return false;
 	for (unsigned pkg = 0; pkg < plat_nr_packages(f->p); pkg++)
 		if (fx_call(f, plat_package_first_lp(f->p, pkg), TDH_SYS_KEY_CONFIG_LEAF, 0, 0, 0, 0, NULL))

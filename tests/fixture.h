@@ -35,6 +35,10 @@ bool fx_build_tdmrs(struct fx *f);
 uint64_t fx_tdmr_array(struct fx *f, const struct tdmr_info_entry *infos, unsigned n);
 /* Host's TDMR i as a TDMR_INFO. */
 void fx_tdmr_info(struct fx *f, unsigned i, struct tdmr_info_entry *e);
+/* TDH.SYS.CONFIG with the host's TDMRs (already built); returns the status. */
+uint64_t fx_config(struct fx *f);
+/* Init, LP init, TDMRs built and TDH.SYS.CONFIG done (state SYSCONFIG_DONE). */
+bool fx_configured(struct fx *f);
 /* Everything up to SYS_READY (init, LP init, CONFIG, KEY.CONFIG on every package). */
 bool fx_ready(struct fx *f);
 /* Full bring-up through the host's tdx_enable(). */

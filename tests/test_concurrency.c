@@ -123,15 +123,9 @@ TEST(concurrent_key_config_all_lps)
 	struct fx f;
 	struct worker w[4];
 	pthread_t t[4];
-	struct tdmr_info_entry e[HOST_MAX_TDMRS];
-	uint64_t ok = 0, arr;
+	uint64_t ok = 0;
 	REQUIRE(fx_create(&f));
-	REQUIRE(fx_sys_and_lp_init(&f));
-	REQUIRE(fx_build_tdmrs(&f));
-	for (unsigned i = 0; i < f.h->nr_tdmrs; i++)
-		fx_tdmr_info(&f, i, &e[i]);
-	arr = fx_tdmr_array(&f, e, f.h->nr_tdmrs);
-	REQUIRE_EQ(fx_call(&f, 0, TDH_SYS_CONFIG_LEAF, arr, f.h->nr_tdmrs, f.h->global_keyid, 0, NULL), TDX_SUCCESS);
+	REQUIRE(fx_configured(&f));
 	for (unsigned i = 0; i < 4; i++) {
 		w[i] = (struct worker){ &f, i, 0, 0, 0, 0 };
 		pthread_create(&t[i], NULL, key_configurer, &w[i]);

@@ -1,20 +1,5 @@
 /* TDH.SYS.KEY.CONFIG: once per package; the last package makes the module SYS_READY. */
-#include <string.h>
-
 #include "fixture.h"
-
-static bool configured(struct fx *f)
-{
-	struct tdmr_info_entry e[HOST_MAX_TDMRS];
-	uint64_t arr;
-
-	if (!fx_sys_and_lp_init(f) || !fx_build_tdmrs(f))
-		return false;
-	for (unsigned i = 0; i < f->h->nr_tdmrs; i++)
-		fx_tdmr_info(f, i, &e[i]);
-	arr = fx_tdmr_array(f, e, f->h->nr_tdmrs);
-	return fx_call(f, 0, TDH_SYS_CONFIG_LEAF, arr, f->h->nr_tdmrs, f->h->global_keyid, 0, NULL) == TDX_SUCCESS;
-}
 
 TEST(key_config_before_config)
 {
@@ -29,7 +14,7 @@ TEST(key_config_per_package)
 {
 	struct fx f;
 	REQUIRE(fx_create(&f));
-	REQUIRE(configured(&f));
+	REQUIRE(fx_configured(&f));
 	REQUIRE(module_debug_lock(f.p, MODULE_DEBUG_GLOBAL_SHARED, 0, true) == 0);
 	CHECK_EQ(fx_call(&f, 0, TDH_SYS_KEY_CONFIG_LEAF, 0, 0, 0, 0, NULL), TDX_SYS_BUSY);
 	module_debug_lock(f.p, MODULE_DEBUG_GLOBAL_SHARED, 0, false);

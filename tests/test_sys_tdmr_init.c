@@ -86,8 +86,7 @@ TEST(tdmr_init_clears_stale_pamt_memory)
 {
 	struct fx f;
 	struct tdx_module_args a;
-	struct tdmr_info_entry e[HOST_MAX_TDMRS];
-	uint64_t junk[64], arr, next = 0, page;
+	uint64_t junk[64], next = 0, page;
 	REQUIRE(fx_create(&f));
 	REQUIRE(fx_sys_and_lp_init(&f));
 	REQUIRE(fx_build_tdmrs(&f));
@@ -96,10 +95,7 @@ TEST(tdmr_init_clears_stale_pamt_memory)
 	page = f.h->tdmrs[1].base + 2 * 4096;
 	REQUIRE(plat_host_write(f.p, f.h->tdmrs[1].pamt_base[0] + 2 * 16, junk, sizeof(junk)) == 0);
 	REQUIRE(plat_host_write(f.p, f.h->tdmrs[1].pamt_base[2], junk, 16) == 0);
-	for (unsigned i = 0; i < f.h->nr_tdmrs; i++)
-		fx_tdmr_info(&f, i, &e[i]);
-	arr = fx_tdmr_array(&f, e, f.h->nr_tdmrs);
-	REQUIRE_EQ(fx_call(&f, 0, TDH_SYS_CONFIG_LEAF, arr, f.h->nr_tdmrs, f.h->global_keyid, 0, NULL), TDX_SUCCESS);
+	REQUIRE_EQ(fx_config(&f), TDX_SUCCESS);
 	REQUIRE_EQ(tdh_sys_key_config(f.h, 0), TDX_SUCCESS);
 	REQUIRE_EQ(tdh_sys_key_config(f.h, 2), TDX_SUCCESS);
 	do
