@@ -8,6 +8,7 @@ command -v ninja >/dev/null 2>&1 || need="$need ninja-build"
 command -v make >/dev/null 2>&1 || need="$need make"
 [ -x /usr/bin/python3 ] || need="$need python3"
 [ -f /usr/include/openssl/evp.h ] || need="$need libssl-dev"
+[ -f /usr/share/ovmf/OVMF.fd ] || need="$need ovmf" # the reference TD firmware the tests use
 if [ -n "${TDXEMU_SANITIZERS:-}" ]; then
 	# clang's runtimes are not needed: gcc ships libasan/libubsan/libtsan
 	dpkg -s libasan8 >/dev/null 2>&1 || need="$need libasan8"

@@ -148,13 +148,15 @@ def gen_structs(data, out):
 
 
 def field_table(h, c, fields, tag):
-    """Emit a metadata field table: id, sizes, element layout and host read mask."""
+    """Emit a metadata field table: id, sizes, element layout and host access masks."""
     c('const struct md_field_desc %s[] = {' % tag)
     for f in fields:
-        c('\t{ UINT64_C(%s), "%s", %d, %d, %d, %d, UINT64_C(%s) },' % (
+        rd = f.get('vmm_rd_mask', f.get('prod_rd_mask', '0x0'))
+        wr = f.get('vmm_wr_mask', f.get('prod_wr_mask', '0x0'))
+        c('\t{ UINT64_C(%s), "%s", %d, %d, %d, %d, UINT64_C(%s), UINT64_C(%s), UINT64_C(%s), UINT64_C(%s) },' % (
             f['field_id'], f['name'], f['element_size_bytes'], f['num_fields'],
-            f['num_elements_per_field'], f['field_code_stride_per_element'],
-            f.get('vmm_rd_mask', f.get('prod_rd_mask', '0x0'))))
+            f['num_elements_per_field'], f['field_code_stride_per_element'], rd,
+            f.get('dbg_rd_mask', rd), wr, f.get('dbg_wr_mask', wr)))
     c('};')
     c('const unsigned %s_count = %d;' % (tag, len(fields)))
     h('extern const struct md_field_desc %s[];' % tag)
@@ -177,7 +179,10 @@ def gen_metadata(data, out):
     h('\tuint16_t num_fields;')
     h('\tuint16_t elems_per_field;')
     h('\tuint8_t stride;         /* FIELD_CODE increment per element (1 or 2) */')
-    h('\tuint64_t host_rd_mask;  /* vmm_rd for SYS fields */')
+    h('\tuint64_t host_rd_mask;  /* vmm_rd for SYS fields, prod_rd (non-debug TD) for TD/VP fields */')
+    h('\tuint64_t dbg_rd_mask;   /* host read of a debug TD */')
+    h('\tuint64_t host_wr_mask;')
+    h('\tuint64_t dbg_wr_mask;')
     h('};\n')
     for fld in md['field_id_encoding']['fields']:
         lo, hi = fld['bits'], fld['bits']
@@ -191,6 +196,7 @@ def gen_metadata(data, out):
     c(HDR)
     c('#include "abi_metadata.h"\n')
     field_table(h, c, md['global_sys_fields'], 'md_sys_fields')
+    field_table(h, c, md['tdr_tdcs_fields'], 'md_td_fields')
     feats = [f for f in md['global_sys_fields'] if f['name'] == 'TDX_FEATURES0'][0]
     names = feats['value_in_tdx_1_5_01'].get('bits_set', {})
     c('const char *const md_tdx_features0_names[64] = {')
