@@ -119,3 +119,45 @@ bool fx_bringup(struct fx *f)
 {
 	return sim_tdx_bringup(&f->s) == 0;
 }
+
+uint64_t fx_page(struct fx *f)
+{
+	return host_alloc_phys(f->h, 4096, 4096, 0);
+}
+
+bool fx_td_create(struct fx *f, struct fx_td *td)
+{
+	static unsigned next_hkid;
+
+	memset(td, 0, sizeof(*td));
+	td->tdr = fx_page(f);
+	td->hkid = f->h->global_keyid + 1 + (next_hkid++ % (f->h->nr_tdx_keyids - 1));
+	if (tdh_mng_create(f->h, 0, td->tdr, td->hkid))
+		return false;
+	for (unsigned pkg = 0; pkg < plat_nr_packages(f->p); pkg++)
+		if (tdh_mng_key_config(f->h, plat_package_first_lp(f->p, pkg), td->tdr))
+			return false;
+	for (td->nr_tdcx = 0; td->nr_tdcx < 6; td->nr_tdcx++) {
+		td->tdcx[td->nr_tdcx] = fx_page(f);
+		if (tdh_mng_addcx(f->h, 0, td->tdr, td->tdcx[td->nr_tdcx]))
+			return false;
+	}
+	return true;
+}
+
+bool fx_td_destroy(struct fx *f, struct fx_td *td)
+{
+	struct tdx_module_args a;
+
+	if (tdh_mng_vpflushdone(f->h, 0, td->tdr))
+		return false;
+	for (unsigned pkg = 0; pkg < plat_nr_packages(f->p); pkg++)
+		if (tdh_phymem_cache_wb(f->h, plat_package_first_lp(f->p, pkg), false))
+			return false;
+	if (tdh_mng_key_freeid(f->h, 0, td->tdr))
+		return false;
+	for (unsigned i = 0; i < td->nr_tdcx; i++)
+		if (tdh_phymem_page_reclaim(f->h, 0, td->tdcx[i], &a))
+			return false;
+	return tdh_phymem_page_reclaim(f->h, 0, td->tdr, &a) == TDX_SUCCESS;
+}

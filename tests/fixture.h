@@ -44,4 +44,19 @@ bool fx_ready(struct fx *f);
 /* Full bring-up through the host's tdx_enable(). */
 bool fx_bringup(struct fx *f);
 
+/* A TD under construction: TDR, TDCS pages, its HKID. */
+struct fx_td {
+	uint64_t tdr;
+	uint64_t tdcx[9];
+	unsigned nr_tdcx;
+	unsigned hkid;
+};
+/* A free 4 KiB page of TDX memory (host allocator, inside a TDMR). */
+uint64_t fx_page(struct fx *f);
+/* TDH.MNG.CREATE with the next free HKID, KEY.CONFIG on every package, ADDCX x6. Needs SYS_READY
+ * and a fully initialised TDMR for the pages (fx_bringup). */
+bool fx_td_create(struct fx *f, struct fx_td *td);
+/* The whole teardown: VPFLUSHDONE, CACHE.WB per package, KEY.FREEID, RECLAIM of every page. */
+bool fx_td_destroy(struct fx *f, struct fx_td *td);
+
 #endif

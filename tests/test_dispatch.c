@@ -75,6 +75,6 @@ TEST(dispatch_unknown_and_unimplemented_leaves_after_ready)
 	CHECK_EQ(fx_call(&f, 0, 99, 0, 0, 0, 0, NULL), TDX_OPERAND_INVALID + OPERAND_ID_RAX);
 	CHECK_EQ(fx_call(&f, 0, 0xffff, 0, 0, 0, 0, NULL), TDX_OPERAND_INVALID + OPERAND_ID_RAX);
 	/* Not implemented by this module build: never reported as success. */
-	CHECK_EQ(fx_call(&f, 0, TDH_MNG_CREATE_LEAF, 0, 0, 0, 0, NULL), TDX_OPERAND_INVALID + OPERAND_ID_RAX);
+	CHECK_EQ(fx_call(&f, 0, TDH_EXPORT_ABORT_LEAF, 0, 0, 0, 0, NULL), TDX_OPERAND_INVALID + OPERAND_ID_RAX);
 	fx_destroy(&f);
 }

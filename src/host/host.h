@@ -34,6 +34,28 @@ uint64_t tdh_sys_tdmr_init(struct tdx_host *h, unsigned cpu, uint64_t tdmr_base,
 uint64_t tdh_sys_lp_shutdown(struct tdx_host *h, unsigned cpu);
 uint64_t tdh_sys_shutdown(struct tdx_host *h, unsigned cpu, uint64_t handoff_version);
 uint64_t tdh_phymem_page_rdmd(struct tdx_host *h, unsigned cpu, uint64_t pa, struct tdx_module_args *out);
+uint64_t tdh_mng_create(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa, uint64_t hkid);
+uint64_t tdh_mng_key_config(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa);
+uint64_t tdh_mng_addcx(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa, uint64_t tdcx_pa);
+uint64_t tdh_mng_vpflushdone(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa);
+uint64_t tdh_mng_key_freeid(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa);
+uint64_t tdh_mng_key_reclaimid(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa);
+uint64_t tdh_phymem_cache_wb(struct tdx_host *h, unsigned cpu, bool resume);
+uint64_t tdh_phymem_page_reclaim(struct tdx_host *h, unsigned cpu, uint64_t pa, struct tdx_module_args *out);
+uint64_t tdh_phymem_page_wbinvd(struct tdx_host *h, unsigned cpu, uint64_t pa_with_hkid);
+uint64_t tdh_mng_init(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa, uint64_t td_params_pa,
+		      struct tdx_module_args *out);
+uint64_t tdh_mng_rd(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa, uint64_t field_id, uint64_t *value);
+uint64_t tdh_mr_finalize(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa);
+uint64_t tdh_vp_create(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa, uint64_t tdvpr_pa);
+uint64_t tdh_vp_addcx(struct tdx_host *h, unsigned cpu, uint64_t tdvpr_pa, uint64_t tdcx_pa);
+uint64_t tdh_vp_init(struct tdx_host *h, unsigned cpu, uint64_t tdvpr_pa, uint64_t initial_rcx);
+/* level: 0 = 4K ... ; returns RCX/RDX (SEPT entry and level info) on EPT errors */
+uint64_t tdh_mem_sept_add(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa, uint64_t gpa, unsigned level,
+			  uint64_t sept_page_pa, struct tdx_module_args *out);
+uint64_t tdh_mem_page_add(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa, uint64_t gpa, uint64_t page_pa,
+			  uint64_t source_pa, struct tdx_module_args *out);
+uint64_t tdh_mr_extend(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa, uint64_t gpa, struct tdx_module_args *out);
 /* Any leaf, for tests and tools: registers in, registers out. */
 uint64_t tdx_seamcall(struct tdx_host *h, unsigned cpu, struct tdx_regs *regs);
 

@@ -139,6 +139,121 @@ uint64_t tdh_phymem_page_rdmd(struct tdx_host *h, unsigned cpu, uint64_t pa, str
 	return call(h, cpu, TDH_PHYMEM_PAGE_RDMD_LEAF, out);
 }
 
+uint64_t tdh_mng_create(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa, uint64_t hkid)
+{
+	struct tdx_module_args a = { .rcx = tdr_pa, .rdx = hkid };
+	return call(h, cpu, TDH_MNG_CREATE_LEAF, &a);
+}
+
+uint64_t tdh_mng_key_config(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa)
+{
+	struct tdx_module_args a = { .rcx = tdr_pa };
+	return call(h, cpu, TDH_MNG_KEY_CONFIG_LEAF, &a);
+}
+
+uint64_t tdh_mng_addcx(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa, uint64_t tdcx_pa)
+{
+	struct tdx_module_args a = { .rcx = tdcx_pa, .rdx = tdr_pa };
+	return call(h, cpu, TDH_MNG_ADDCX_LEAF, &a);
+}
+
+uint64_t tdh_mng_vpflushdone(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa)
+{
+	struct tdx_module_args a = { .rcx = tdr_pa };
+	return call(h, cpu, TDH_MNG_VPFLUSHDONE_LEAF, &a);
+}
+
+uint64_t tdh_mng_key_freeid(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa)
+{
+	struct tdx_module_args a = { .rcx = tdr_pa };
+	return call(h, cpu, TDH_MNG_KEY_FREEID_LEAF, &a);
+}
+
+uint64_t tdh_mng_key_reclaimid(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa)
+{
+	struct tdx_module_args a = { .rcx = tdr_pa };
+	return call(h, cpu, TDH_MNG_KEY_RECLAIMID_LEAF, &a);
+}
+
+uint64_t tdh_phymem_cache_wb(struct tdx_host *h, unsigned cpu, bool resume)
+{
+	struct tdx_module_args a = { .rcx = resume };
+	return call(h, cpu, TDH_PHYMEM_CACHE_WB_LEAF, &a);
+}
+
+uint64_t tdh_phymem_page_reclaim(struct tdx_host *h, unsigned cpu, uint64_t pa, struct tdx_module_args *out)
+{
+	*out = (struct tdx_module_args){ .rcx = pa };
+	return call(h, cpu, TDH_PHYMEM_PAGE_RECLAIM_LEAF, out);
+}
+
+uint64_t tdh_phymem_page_wbinvd(struct tdx_host *h, unsigned cpu, uint64_t pa_with_hkid)
+{
+	struct tdx_module_args a = { .rcx = pa_with_hkid };
+	return call(h, cpu, TDH_PHYMEM_PAGE_WBINVD_LEAF, &a);
+}
+
+uint64_t tdh_mng_init(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa, uint64_t td_params_pa,
+		      struct tdx_module_args *out)
+{
+	*out = (struct tdx_module_args){ .rcx = tdr_pa, .rdx = td_params_pa };
+	return call(h, cpu, TDH_MNG_INIT_LEAF, out);
+}
+
+uint64_t tdh_mng_rd(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa, uint64_t field_id, uint64_t *value)
+{
+	struct tdx_module_args a = { .rcx = tdr_pa, .rdx = field_id };
+	uint64_t ret = call(h, cpu, TDH_MNG_RD_LEAF, &a);
+
+	*value = a.r8;
+	return ret;
+}
+
+uint64_t tdh_mr_finalize(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa)
+{
+	struct tdx_module_args a = { .rcx = tdr_pa };
+	return call(h, cpu, TDH_MR_FINALIZE_LEAF, &a);
+}
+
+uint64_t tdh_vp_create(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa, uint64_t tdvpr_pa)
+{
+	struct tdx_module_args a = { .rcx = tdvpr_pa, .rdx = tdr_pa };
+	return call(h, cpu, TDH_VP_CREATE_LEAF, &a);
+}
+
+uint64_t tdh_vp_addcx(struct tdx_host *h, unsigned cpu, uint64_t tdvpr_pa, uint64_t tdcx_pa)
+{
+	struct tdx_module_args a = { .rcx = tdcx_pa, .rdx = tdvpr_pa };
+	return call(h, cpu, TDH_VP_ADDCX_LEAF, &a);
+}
+
+/* Version 0: 1.5.01 has no version 1 (x2APIC id in R8) yet. */
+uint64_t tdh_vp_init(struct tdx_host *h, unsigned cpu, uint64_t tdvpr_pa, uint64_t initial_rcx)
+{
+	struct tdx_module_args a = { .rcx = tdvpr_pa, .rdx = initial_rcx };
+	return call(h, cpu, TDH_VP_INIT_LEAF, &a);
+}
+
+uint64_t tdh_mem_sept_add(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa, uint64_t gpa, unsigned level,
+			  uint64_t sept_page_pa, struct tdx_module_args *out)
+{
+	*out = (struct tdx_module_args){ .rcx = gpa | level, .rdx = tdr_pa, .r8 = sept_page_pa };
+	return call(h, cpu, TDH_MEM_SEPT_ADD_LEAF, out);
+}
+
+uint64_t tdh_mem_page_add(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa, uint64_t gpa, uint64_t page_pa,
+			  uint64_t source_pa, struct tdx_module_args *out)
+{
+	*out = (struct tdx_module_args){ .rcx = gpa, .rdx = tdr_pa, .r8 = page_pa, .r9 = source_pa };
+	return call(h, cpu, TDH_MEM_PAGE_ADD_LEAF, out);
+}
+
+uint64_t tdh_mr_extend(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa, uint64_t gpa, struct tdx_module_args *out)
+{
+	*out = (struct tdx_module_args){ .rcx = gpa, .rdx = tdr_pa };
+	return call(h, cpu, TDH_MR_EXTEND_LEAF, out);
+}
+
 /* Linux's seamcall_prerr mapping: the instruction's own failures first, then busy and
  * entropy conditions the caller may retry, then everything else as an I/O error. */
 int tdx_status_to_errno(uint64_t status)

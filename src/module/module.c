@@ -11,15 +11,15 @@
  * is NULL are not implemented by this module build yet; they answer like an unknown
  * leaf (TDX_OPERAND_INVALID + RAX) so that no caller mistakes them for working. */
 #define MODULE_HANDLER_TDH_VP_ENTER NULL
-#define MODULE_HANDLER_TDH_MNG_ADDCX NULL
+#define MODULE_HANDLER_TDH_MNG_ADDCX tdh_mng_addcx
 #define MODULE_HANDLER_TDH_MEM_PAGE_ADD NULL
 #define MODULE_HANDLER_TDH_MEM_SEPT_ADD NULL
 #define MODULE_HANDLER_TDH_VP_ADDCX NULL
 #define MODULE_HANDLER_TDH_MEM_PAGE_RELOCATE NULL
 #define MODULE_HANDLER_TDH_MEM_PAGE_AUG NULL
 #define MODULE_HANDLER_TDH_MEM_RANGE_BLOCK NULL
-#define MODULE_HANDLER_TDH_MNG_KEY_CONFIG NULL
-#define MODULE_HANDLER_TDH_MNG_CREATE NULL
+#define MODULE_HANDLER_TDH_MNG_KEY_CONFIG tdh_mng_key_config
+#define MODULE_HANDLER_TDH_MNG_CREATE tdh_mng_create
 #define MODULE_HANDLER_TDH_VP_CREATE NULL
 #define MODULE_HANDLER_TDH_MNG_RD NULL
 #define MODULE_HANDLER_TDH_MEM_RD NULL
@@ -29,16 +29,16 @@
 #define MODULE_HANDLER_TDH_MR_EXTEND NULL
 #define MODULE_HANDLER_TDH_MR_FINALIZE NULL
 #define MODULE_HANDLER_TDH_VP_FLUSH NULL
-#define MODULE_HANDLER_TDH_MNG_VPFLUSHDONE NULL
-#define MODULE_HANDLER_TDH_MNG_KEY_FREEID NULL
+#define MODULE_HANDLER_TDH_MNG_VPFLUSHDONE tdh_mng_vpflushdone
+#define MODULE_HANDLER_TDH_MNG_KEY_FREEID tdh_mng_key_freeid
 #define MODULE_HANDLER_TDH_MNG_INIT NULL
 #define MODULE_HANDLER_TDH_VP_INIT NULL
 #define MODULE_HANDLER_TDH_MEM_PAGE_PROMOTE NULL
 #define MODULE_HANDLER_TDH_PHYMEM_PAGE_RDMD tdh_phymem_page_rdmd
 #define MODULE_HANDLER_TDH_MEM_SEPT_RD NULL
 #define MODULE_HANDLER_TDH_VP_RD NULL
-#define MODULE_HANDLER_TDH_MNG_KEY_RECLAIMID NULL
-#define MODULE_HANDLER_TDH_PHYMEM_PAGE_RECLAIM NULL
+#define MODULE_HANDLER_TDH_MNG_KEY_RECLAIMID tdh_mng_key_reclaimid
+#define MODULE_HANDLER_TDH_PHYMEM_PAGE_RECLAIM tdh_phymem_page_reclaim
 #define MODULE_HANDLER_TDH_MEM_PAGE_REMOVE NULL
 #define MODULE_HANDLER_TDH_MEM_SEPT_REMOVE NULL
 #define MODULE_HANDLER_TDH_SYS_KEY_CONFIG tdh_sys_key_config
@@ -50,8 +50,8 @@
 #define MODULE_HANDLER_TDH_SYS_RDALL tdh_sys_rdall
 #define MODULE_HANDLER_TDH_MEM_TRACK NULL
 #define MODULE_HANDLER_TDH_MEM_RANGE_UNBLOCK NULL
-#define MODULE_HANDLER_TDH_PHYMEM_CACHE_WB NULL
-#define MODULE_HANDLER_TDH_PHYMEM_PAGE_WBINVD NULL
+#define MODULE_HANDLER_TDH_PHYMEM_CACHE_WB tdh_phymem_cache_wb
+#define MODULE_HANDLER_TDH_PHYMEM_PAGE_WBINVD tdh_phymem_page_wbinvd
 #define MODULE_HANDLER_TDH_MEM_SEPT_WR NULL /* no dispatcher case in 1.5.01 either */
 #define MODULE_HANDLER_TDH_VP_WR NULL
 #define MODULE_HANDLER_TDH_SYS_LP_SHUTDOWN tdh_sys_lp_shutdown
@@ -159,6 +159,8 @@ int module_install(struct plat *p, const char *profile, char *err, size_t errlen
 	atomic_init(&m->sys_state, SYSINIT_PENDING);
 	for (unsigned i = 0; i < TDMR_MAX; i++)
 		atomic_flag_clear(&m->tdmr[i].lock);
+	for (unsigned i = 0; i < MAX_PKGS; i++)
+		atomic_flag_clear(&m->wbt[i].lock);
 	info = (struct seamldr_module_info){
 		.major = (uint32_t)module_sys_const(m, MD_SYS_FIELDS_MAJOR_VERSION_IDX),
 		.minor = (uint32_t)module_sys_const(m, MD_SYS_FIELDS_MINOR_VERSION_IDX),

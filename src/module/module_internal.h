@@ -104,6 +104,13 @@ struct tdx_module {
 	unsigned hkid_private_min, hkid_private_max;
 	uint16_t global_hkid;
 	uint8_t kot_state[MAX_HKIDS];
+	uint32_t kot_wbinvd_bitmap[MAX_HKIDS]; /* packages still owing a cache write-back */
+	struct sharex_lock kot_lock;
+	struct {
+		atomic_flag lock;
+		uint64_t intr_point;
+		bool hkid_flushed[MAX_HKIDS];
+	} wbt[MAX_PKGS];
 
 	/* CPUID sampled at TDH.SYS.INIT, per lookup entry */
 	struct cpuid_regs cpuid_native[MAX_NUM_CPUID_LOOKUP];
@@ -180,5 +187,14 @@ uint64_t tdh_sys_tdmr_init(struct tdx_module *m, unsigned lp, struct tdx_regs *r
 uint64_t tdh_sys_lp_shutdown(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
 uint64_t tdh_sys_shutdown(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
 uint64_t tdh_phymem_page_rdmd(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
+uint64_t tdh_mng_create(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
+uint64_t tdh_mng_key_config(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
+uint64_t tdh_mng_addcx(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
+uint64_t tdh_mng_vpflushdone(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
+uint64_t tdh_mng_key_freeid(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
+uint64_t tdh_mng_key_reclaimid(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
+uint64_t tdh_phymem_cache_wb(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
+uint64_t tdh_phymem_page_reclaim(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
+uint64_t tdh_phymem_page_wbinvd(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
 
 #endif
