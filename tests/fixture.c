@@ -161,3 +161,21 @@ bool fx_td_destroy(struct fx *f, struct fx_td *td)
 			return false;
 	return tdh_phymem_page_reclaim(f->h, 0, td->tdr, &a) == TDX_SUCCESS;
 }
+
+void fx_td_params_default(struct td_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->xfam = 0x3;
+	p->max_vcpus = 8;
+	p->eptp_controls = (3ull << EPTP_CONTROLS_EPT_PWL_SHIFT) | 6; /* 4-level walk, write-back */
+	p->tsc_frequency = 100;                                        /* x 25 MHz */
+}
+
+uint64_t fx_td_init(struct fx *f, struct fx_td *td, const struct td_params *p, struct tdx_module_args *out)
+{
+	uint64_t pa = host_alloc_phys(f->h, sizeof(*p), 1024, 0);
+	struct tdx_module_args a;
+
+	plat_host_write(f->p, pa, p, sizeof(*p));
+	return tdh_mng_init(f->h, 0, td->tdr, pa, out ? out : &a);
+}

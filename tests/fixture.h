@@ -56,6 +56,11 @@ uint64_t fx_page(struct fx *f);
 /* TDH.MNG.CREATE with the next free HKID, KEY.CONFIG on every package, ADDCX x6. Needs SYS_READY
  * and a fully initialised TDMR for the pages (fx_bringup). */
 bool fx_td_create(struct fx *f, struct fx_td *td);
+/* A valid default TD_PARAMS: no attributes, XFAM x87|SSE, 4-level EPT (GPAW 48), 8 vCPUs,
+ * TSC 2.5 GHz, every configurable CPUID bit left 0. */
+void fx_td_params_default(struct td_params *p);
+/* Write TD_PARAMS to host memory and run TDH.MNG.INIT; returns the status. */
+uint64_t fx_td_init(struct fx *f, struct fx_td *td, const struct td_params *p, struct tdx_module_args *out);
 /* The whole teardown: VPFLUSHDONE, CACHE.WB per package, KEY.FREEID, RECLAIM of every page. */
 bool fx_td_destroy(struct fx *f, struct fx_td *td);
 

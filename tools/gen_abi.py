@@ -119,7 +119,7 @@ def gen_structs(data, out):
     st = load(data, 'structures.json')
     h = Out(os.path.join(out, 'abi_structs.h'))
     h(HDR)
-    h('#ifndef ABI_STRUCTS_H\n#define ABI_STRUCTS_H\n')
+    h('#ifndef ABI_STRUCTS_H\n#define ABI_STRUCTS_H\n#include <stdint.h>\n')
     h('/* <STRUCT>_SIZE and <STRUCT>_OFF_<FIELD> for every byte layout; *_arch.h asserts against these. */')
     for s in st['structures']:
         if not s.get('size') or not s.get('fields'):
@@ -130,6 +130,21 @@ def gen_structs(data, out):
             h('#define %s_OFF_%s %d' % (base, cname(f['field']), f['offset']))
             h('#define %s_SZ_%s %d' % (base, cname(f['field']), f['size']))
         h('')
+    h('/* <LAYOUT>_<FIELD>_SHIFT / _WIDTH / _MASK for every register or bit layout. */')
+    for s in st['structures']:
+        if not s.get('bitfields'):
+            continue
+        base = cname(s['name'].split(' (')[0])
+        for f in s['bitfields']:
+            bits = str(f['bits'])
+            hi, lo = (bits.split(':') if ':' in bits else (bits, bits))
+            hi, lo = int(hi), int(lo)
+            fn = '%s_%s' % (base, cname(f['field']))
+            h('#define %s_SHIFT %d' % (fn, lo))
+            h('#define %s_WIDTH %d' % (fn, hi - lo + 1))
+            h('#define %s_MASK (((UINT64_C(1) << %d) - 1) << %d)' % (fn, hi - lo + 1, lo) if hi - lo + 1 < 64 else
+              '#define %s_MASK UINT64_MAX' % fn)
+    h('')
     enums = [s for s in st['structures'] if s['name'] == 'misc enums'][0]
     for group in ('td_lifecycle_state', 'vcpu_state', 'sys_state', 'kot_entry_state'):
         for k, v in enums[group].items():

@@ -154,4 +154,50 @@ ABI_ASSERT_OFF(struct pamt_entry, bepoch, PAMT_ENTRY, BEPOCH);
 
 #define PAMT_OWNER_SHIFT 12
 
+/* TD_PARAMS: the TD's configuration, input of TDH.MNG.INIT (1024 bytes, 1024-aligned). */
+struct cpuid_config_vals {
+	uint32_t eax, ebx, ecx, edx;
+};
+ABI_ASSERT_SIZE(struct cpuid_config_vals, CPUID_CONFIG_VALS);
+
+#define TD_PARAMS_MAX_CPUID_CONFIG (TD_PARAMS_SZ_CPUID_CONFIG_VALS / CPUID_CONFIG_VALS_SIZE)
+
+struct __attribute__((packed)) td_params {
+	uint64_t attributes;
+	uint64_t xfam;
+	uint16_t max_vcpus;
+	uint8_t num_l2_vms;
+	uint8_t msr_config_ctls;
+	uint8_t reserved_0[TD_PARAMS_SZ_RESERVED_0];
+	uint64_t eptp_controls;
+	uint64_t config_flags;
+	uint16_t tsc_frequency;
+	uint8_t reserved_1[TD_PARAMS_SZ_RESERVED_1];
+	uint64_t mr_config_id[6];
+	uint64_t mr_owner[6];
+	uint64_t mr_owner_config[6];
+	uint64_t ia32_arch_capabilities_config;
+	uint8_t reserved_2[TD_PARAMS_SZ_RESERVED_2];
+	struct cpuid_config_vals cpuid_config_vals[TD_PARAMS_MAX_CPUID_CONFIG];
+	uint8_t reserved_3[TD_PARAMS_SZ_RESERVED_3];
+};
+ABI_ASSERT_SIZE(struct td_params, TD_PARAMS);
+ABI_ASSERT_OFF(struct td_params, attributes, TD_PARAMS, ATTRIBUTES);
+ABI_ASSERT_OFF(struct td_params, xfam, TD_PARAMS, XFAM);
+ABI_ASSERT_OFF(struct td_params, max_vcpus, TD_PARAMS, MAX_VCPUS);
+ABI_ASSERT_OFF(struct td_params, num_l2_vms, TD_PARAMS, NUM_L2_VMS);
+ABI_ASSERT_OFF(struct td_params, msr_config_ctls, TD_PARAMS, MSR_CONFIG_CTLS);
+ABI_ASSERT_OFF(struct td_params, reserved_0, TD_PARAMS, RESERVED_0);
+ABI_ASSERT_OFF(struct td_params, eptp_controls, TD_PARAMS, EPTP_CONTROLS);
+ABI_ASSERT_OFF(struct td_params, config_flags, TD_PARAMS, CONFIG_FLAGS);
+ABI_ASSERT_OFF(struct td_params, tsc_frequency, TD_PARAMS, TSC_FREQUENCY);
+ABI_ASSERT_OFF(struct td_params, reserved_1, TD_PARAMS, RESERVED_1);
+ABI_ASSERT_OFF(struct td_params, mr_config_id, TD_PARAMS, MR_CONFIG_ID);
+ABI_ASSERT_OFF(struct td_params, mr_owner, TD_PARAMS, MR_OWNER);
+ABI_ASSERT_OFF(struct td_params, mr_owner_config, TD_PARAMS, MR_OWNER_CONFIG);
+ABI_ASSERT_OFF(struct td_params, ia32_arch_capabilities_config, TD_PARAMS, IA32_ARCH_CAPABILITIES_CONFIG);
+ABI_ASSERT_OFF(struct td_params, reserved_2, TD_PARAMS, RESERVED_2);
+ABI_ASSERT_OFF(struct td_params, cpuid_config_vals, TD_PARAMS, CPUID_CONFIG_VALS);
+ABI_ASSERT_OFF(struct td_params, reserved_3, TD_PARAMS, RESERVED_3);
+
 #endif
