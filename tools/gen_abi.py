@@ -135,11 +135,15 @@ def gen_structs(data, out):
         if not s.get('bitfields'):
             continue
         base = cname(s['name'].split(' (')[0])
+        seen = set()
         for f in s['bitfields']:
             bits = str(f['bits'])
             hi, lo = (bits.split(':') if ':' in bits else (bits, bits))
             hi, lo = int(hi), int(lo)
             fn = '%s_%s' % (base, cname(f['field']))
+            if fn in seen:
+                fn = '%s_%d' % (fn, lo)  # a name used twice (e.g. two RESERVED ranges)
+            seen.add(fn)
             h('#define %s_SHIFT %d' % (fn, lo))
             h('#define %s_WIDTH %d' % (fn, hi - lo + 1))
             h('#define %s_MASK (((UINT64_C(1) << %d) - 1) << %d)' % (fn, hi - lo + 1, lo) if hi - lo + 1 < 64 else
