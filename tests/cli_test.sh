@@ -67,5 +67,22 @@ if "$BIN" module info --svg "$tmp/map.svg" > /dev/null &&
 then echo "ok   svg"; pass=$((pass + 1)); else echo "FAIL svg"; fail=$((fail + 1)); fi
 expect svg-unwritable 1 'cannot write /nonexistent/map.svg' -- module info --svg /nonexistent/map.svg
 
+# tdxemu measure: the MRTD of Debian's OVMF equals the independent Python calculation,
+# in both orders; bad input is refused precisely
+OVMF=/usr/share/ovmf/OVMF.fd
+for order in per-page two-pass; do
+	key=interleaved; [ "$order" = two-pass ] && key=two_pass
+	want=$(/usr/bin/python3 tools/mrtd_reference.py --json "$OVMF" | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)['mrtd_$key'])")
+	got=$("$BIN" measure -bios "$OVMF" --add-order $order --json 2>"$tmp/err" | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)['mrtd'])" 2>/dev/null)
+	if [ -n "$want" ] && [ "$got" = "$want" ]; then echo "ok   measure-$order"; pass=$((pass + 1));
+	else echo "FAIL measure-$order: got '$got' want '$want'"; cat "$tmp/err"; fail=$((fail + 1)); fi
+done
+expect measure-text 0 '^MRTD +[0-9a-f]{96}$' -- measure -bios "$OVMF" -m 4096
+expect measure-no-bios 2 '-bios FILE is required' -- measure
+expect measure-missing 1 'nonexistent.fd: No such file or directory' -- measure -bios /nonexistent.fd
+expect measure-not-tdvf 1 'no OVMF GUIDed footer table' -- measure -bios /etc/passwd
+expect measure-bad-order 2 "--add-order: 'sideways'" -- measure -bios "$OVMF" --add-order sideways
+expect measure-bad-mem 2 'TD memory must be 32M..4T' -- measure -bios "$OVMF" -m 8M
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -190,11 +190,20 @@ uint64_t tdh_phymem_page_rdmd(struct tdx_module *m, unsigned lp, struct tdx_regs
 uint64_t tdh_mng_create(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
 uint64_t tdh_mng_key_config(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
 uint64_t tdh_mng_addcx(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
+uint64_t tdh_mng_init(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
+uint64_t tdh_mng_rd(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
 uint64_t tdh_mng_vpflushdone(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
 uint64_t tdh_mng_key_freeid(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
 uint64_t tdh_mng_key_reclaimid(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
 uint64_t tdh_phymem_cache_wb(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
 uint64_t tdh_phymem_page_reclaim(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
 uint64_t tdh_phymem_page_wbinvd(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
+uint64_t tdh_mem_sept_add(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
+uint64_t tdh_mem_page_add(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
+uint64_t tdh_mr_extend(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
+uint64_t tdh_vp_create(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
+uint64_t tdh_vp_addcx(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
+uint64_t tdh_vp_init(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
+uint64_t tdh_mr_finalize(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
 
 #endif

@@ -74,6 +74,7 @@ struct tdcs {
 	uint8_t cpuid_valid[MAX_NUM_CPUID_LOOKUP];
 	struct cpuid_regs cpuid_values[MAX_NUM_CPUID_LOOKUP];
 	uint8_t mig_enc_key[32];
+	struct sharex_lock sept_tree_lock; /* TDCS.SECURE_EPT_LOCK: walkers shared, restructuring exclusive */
 };
 _Static_assert(sizeof(struct tdcs) <= 4096, "TDCS management part fits page 0");
 

@@ -16,6 +16,7 @@ struct plat_config;
 int cli_cmrs(const char *spec, struct plat_config *cfg);
 
 int cmd_module_info(int argc, char **argv);
+int cmd_measure(int argc, char **argv);
 /* Draw CMRs, TDMRs, reserved areas and PAMTs as an SVG file. 0, or -1 with errno. */
 int svg_memory_map(const struct sim *s, const char *path);
 

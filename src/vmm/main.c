@@ -9,6 +9,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: tdxemu COMMAND [options]\n\n"
 		   "commands:\n"
 		   "  module info   bring up the TDX module on a simulated host and show CMRs, TDMRs, PAMTs, KeyIDs\n"
+		   "  measure       the MRTD of a TD firmware image, by building the TD on the software module\n"
 		   "  help          this text\n\n"
 		   "Run 'tdxemu module info --help' for the options of a command.\n");
 }
@@ -23,6 +24,8 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
+	if (!strcmp(argv[1], "measure"))
+		return cmd_measure(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "module")) {
 		if (argc >= 3 && !strcmp(argv[2], "info"))
 			return cmd_module_info(argc - 2, argv + 2);
