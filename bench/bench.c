@@ -14,6 +14,9 @@
 #include "abi_metadata.h"
 #include "abi_status.h"
 #include "vmm/sim.h"
+#include "vmm/td_build.h"
+#include "vmm/tdvf.h"
+#include <openssl/evp.h>
 #include <stdbool.h>
 
 static double now(void)
@@ -56,6 +59,21 @@ static double memset_seconds(uint64_t bytes, bool warm)
 struct range {
 	uint64_t base, size;
 };
+
+/* OpenSSL SHA-384 over the same payload bytes (the measured section), in page-sized updates. */
+static double sha384_seconds(const uint8_t *data, uint64_t bytes)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	uint8_t out[48];
+	double t0 = now();
+
+	EVP_DigestInit_ex(ctx, EVP_sha384(), NULL);
+	for (uint64_t off = 0; off < bytes; off += 4096)
+		EVP_DigestUpdate(ctx, data + off, bytes - off < 4096 ? bytes - off : 4096);
+	EVP_DigestFinal_ex(ctx, out, NULL);
+	EVP_MD_CTX_free(ctx);
+	return now() - t0;
+}
 
 static int new_sim(struct sim *s, uint64_t ram)
 {
@@ -180,6 +198,80 @@ static int bench_sys_rd(void)
 	return 0;
 }
 
+/* The measured build of Debian's OVMF: whole `tdxemu measure` (wall, median), and the
+ * measured-add payload rate (PAGE.ADD + 16 MR.EXTEND per page) against the bound SHA-384
+ * sets: every 256 payload bytes hash 384 bytes, so the limit is 256/384 of SHA-384's rate. */
+static int bench_measure(int runs)
+{
+	static const char *ovmf = "/usr/share/ovmf/OVMF.fd";
+	double t_build[16], t_bfv[16], t_sha[16];
+	uint64_t payload = 0;
+	uint8_t *img;
+	size_t n;
+	char err[256];
+	struct tdvf t;
+
+	if (tdvf_read_file(ovmf, &img, &n, err, sizeof(err)) || tdvf_parse(img, n, &t, err, sizeof(err))) {
+		fprintf(stderr, "bench: %s\n", err);
+		return -1;
+	}
+	for (int r = 0; r < runs; r++) {
+		struct sim s;
+		struct td_build b;
+		struct td_params p;
+		struct td_ram_layout ram;
+		uint8_t hob[8192], mrtd[48], page_buf[4096];
+		long hob_len;
+		double t0, t1;
+
+		if (new_sim(&s, 8ull << 30) || sim_tdx_bringup(&s))
+			return -1;
+		memset(&p, 0, sizeof(p));
+		p.xfam = 3;
+		p.max_vcpus = 1;
+		p.eptp_controls = (3ull << EPTP_CONTROLS_EPT_PWL_SHIFT) | 6;
+		p.tsc_frequency = 100;
+		td_ram_layout_q35(2ull << 30, &ram);
+		hob_len = td_hob_build(&t, &ram, hob, sizeof(hob), err, sizeof(err));
+		t0 = now();
+		if (hob_len < 0 || td_build_create(&b, &s, &p) || td_build_add_tdvf(&b, &t, hob, (size_t)hob_len, TD_ADD_PER_PAGE) ||
+		    td_build_add_vcpus(&b, 1, t.sec[t.hob_index].gpa) || td_build_finalize(&b, mrtd)) {
+			fprintf(stderr, "bench: %s\n", b.err);
+			return -1;
+		}
+		t_build[r] = now() - t0;
+		/* the measured section alone, in a second TD on the same host */
+		if (td_build_create(&b, &s, &p))
+			return -1;
+		payload = 0;
+		t0 = now();
+		for (unsigned i = 0; i < t.nr_sections; i++) {
+			const struct tdvf_section *sec = &t.sec[i];
+			if (!(sec->attributes & TDVF_ATTR_MR_EXTEND))
+				continue;
+			for (uint64_t pg = 0; pg < sec->mem_size / 4096; pg++) {
+				tdvf_section_page(&t, sec, pg, page_buf);
+				if (td_build_add_page(&b, sec->gpa + pg * 4096, page_buf, true))
+					return -1;
+				payload += 4096;
+			}
+		}
+		t1 = now();
+		t_bfv[r] = t1 - t0;
+		t_sha[r] = sha384_seconds(img + t.sec[0].data_offset, payload);
+		sim_destroy(&s);
+	}
+	{
+		double mb = median(t_build, runs), mbfv = median(t_bfv, runs), msha = median(t_sha, runs);
+		double rate = (double)payload / mbfv / 1e6, sha = (double)payload / msha / 1e6, limit = sha * 256.0 / 384.0;
+		printf("measure OVMF.fd: TD build + MRTD %.1f ms wall  [median of %d]\n", mb * 1e3, runs);
+		printf("measured add: %.1f MB/s payload; SHA-384 %.1f MB/s, limit 256/384 x SHA-384 = %.1f MB/s; "
+		       "%.0f%% of the limit (goal >= 85%%)  [median of %d]\n", rate, sha, limit, 100.0 * rate / limit, runs);
+	}
+	free(img);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int runs_64g = 5, runs_1t = 3;
@@ -192,6 +284,8 @@ int main(int argc, char **argv)
 	       "bytes, into fresh host memory (cold) for 'fresh', into memory written once (warm) for 'dirty'\n");
 	if (bench_sys_rd() || bench_bringup("64G", 64ull << 30, false, runs_64g) ||
 	    bench_bringup("64G", 64ull << 30, true, runs_64g))
+		return 1;
+	if (bench_measure(runs_64g))
 		return 1;
 	if (runs_1t && (bench_bringup("1T", 1ull << 40, false, runs_1t) || bench_bringup("1T", 1ull << 40, true, runs_1t)))
 		return 1;

@@ -158,6 +158,22 @@ def gen_structs(data, out):
         h('#define %s %d' % (k, v))
     for k, v in pamt['page_size_enum'].items():
         h('#define %s %d' % (k, v))
+    sept = [s for s in st['structures'] if s['name'] == 'SEPT_ENTRY state encoding'][0]
+    h('/* Secure EPT L1 entry states: enum in table order, and {encoding, public state} rows. */')
+    h('enum sept_state {')
+    for e in sorted(sept['l1_states'], key=lambda e: e['table_index']):
+        h('\tSEPT_%s = %d,' % (cname(e['state']), e['table_index']))
+    h('\tSEPT_STATE_INVALID = %d,\n};' % len(sept['l1_states']))
+    h('#define SEPT_L1_STATE_TABLE { \\')
+    for e in sorted(sept['l1_states'], key=lambda e: e['table_index']):
+        h('\t[SEPT_%s] = { %s, %s }, \\' % (cname(e['state']), e['encoding'], e['public_state_hex']))
+    h('}')
+    h('#define SEPTE_INIT_VALUE UINT64_C(%s)' % sept['init_values']['free_entry'].split()[0])
+    h('#define MIN_NUM_TDCS_PAGES %du' % enums['tdcs_pages']['MIN_NUM_TDCS_PAGES'])
+    h('#define MAX_NUM_TDCS_PAGES %du' % enums['tdcs_pages']['MAX_NUM_TDCS_PAGES'])
+    h('#define TDCS_PAGE_MSR_BITMAPS %du' % enums['tdcs_pages']['page_index']['MSR_BITMAPS'])
+    h('#define TDCS_PAGE_SEPT_ROOT %du' % enums['tdcs_pages']['page_index']['SEPT_ROOT'])
+    h('#define MIN_TDVPS_PAGES %du' % enums['tdvps_pages']['MIN_TDVPS_PAGES'])
     h('#define MAX_PKGS %d' % enums['max_pkgs'])
     h('#define MAX_HKIDS %d' % enums['max_hkids'])
     cmr = [s for s in st['structures'] if s['name'] == 'CMR_INFO'][0]
@@ -272,6 +288,11 @@ def gen_cpuid(data, out):
     h('struct cpuid_fms_desc { const char *name; uint32_t native_fms; uint32_t latest_stepping; };')
     h('#define CPUID_NUM_ALLOWED_FMS %d' % len(cp['fms']['allowed_fms_table']))
     h('extern const struct cpuid_fms_desc cpuid_allowed_fms[CPUID_NUM_ALLOWED_FMS];')
+    h('/* xfam_masks: virtual CPUID bits cleared when XFAM bit `bit` is 0. */')
+    h('struct cpuid_xfam_mask { uint32_t leaf, subleaf; uint8_t bit; struct cpuid_regs clear; };')
+    nx = sum(len(v) for v in cp['xfam_masks'].values())
+    h('#define CPUID_NUM_XFAM_MASKS %d' % nx)
+    h('extern const struct cpuid_xfam_mask cpuid_xfam_masks[CPUID_NUM_XFAM_MASKS];')
     h('extern const struct cpuid_lookup_desc cpuid_lookup[MAX_NUM_CPUID_LOOKUP];')
     h('extern const struct cpuid_config_desc cpuid_configurable[MAX_NUM_CPUID_CONFIG];')
     h('#endif')
@@ -291,6 +312,12 @@ def gen_cpuid(data, out):
             'true' if e['faulting'] else 'false', regs(e.get('verify_mask')), regs(e.get('verify_value')),
             regs(e.get('verify_same')), regs(e.get('fixed1')), regs(e.get('fixed0_or_dynamic')),
             'CPUID_CONFIG_NULL_IDX' if ci is None else str(ci)))
+    c('};\n')
+    c('const struct cpuid_xfam_mask cpuid_xfam_masks[CPUID_NUM_XFAM_MASKS] = {')
+    for name, per_bit in cp['xfam_masks'].items():
+        m = re.fullmatch(r'xfam_mask_(0x[0-9a-fA-F]+)_(0x[0-9a-fA-F]+)', name)
+        for bit, r in sorted(per_bit.items(), key=lambda kv: int(kv[0])):
+            c('\t{ UINT32_C(%s), UINT32_C(%s), %d, %s },' % (m.group(1), m.group(2), int(bit), regs(r)))
     c('};\n')
     c('const struct cpuid_fms_desc cpuid_allowed_fms[CPUID_NUM_ALLOWED_FMS] = {')
     for e in cp['fms']['allowed_fms_table']:

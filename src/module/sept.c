@@ -11,24 +11,7 @@ static unsigned state_encoding(uint64_t e)
 static const struct {
 	uint8_t encoding;
 	uint8_t public_state;
-} l1_states[] = {
-	[SEPT_FREE] = { 0x0E, 0x00 },
-	[SEPT_REMOVED] = { 0x0C, 0x05 },
-	[SEPT_NL_MAPPED] = { 0x00, 0x84 },
-	[SEPT_NL_BLOCKED] = { 0x08, 0x81 },
-	[SEPT_MAPPED] = { 0x60, 0x04 },
-	[SEPT_BLOCKED] = { 0x68, 0x01 },
-	[SEPT_BLOCKEDW] = { 0x64, 0x08 },
-	[SEPT_EXPORTED_BLOCKEDW] = { 0x66, 0x09 },
-	[SEPT_EXPORTED_DIRTY] = { 0x63, 0x0B },
-	[SEPT_EXPORTED_DIRTY_BLOCKEDW] = { 0x67, 0x0C },
-	[SEPT_PENDING] = { 0x70, 0x02 },
-	[SEPT_PENDING_BLOCKED] = { 0x78, 0x03 },
-	[SEPT_PENDING_BLOCKEDW] = { 0x74, 0x10 },
-	[SEPT_PENDING_EXPORTED_BLOCKEDW] = { 0x76, 0x11 },
-	[SEPT_PENDING_EXPORTED_DIRTY] = { 0x73, 0x13 },
-	[SEPT_PENDING_EXPORTED_DIRTY_BLOCKEDW] = { 0x77, 0x14 },
-};
+} l1_states[] = SEPT_L1_STATE_TABLE;
 _Static_assert(sizeof(l1_states) / sizeof(l1_states[0]) == SEPT_STATE_INVALID, "one row per L1 state");
 
 enum sept_state sept_state_of(uint64_t e)

@@ -26,25 +26,7 @@
 #define SEPTE_SVE (UINT64_C(1) << 63)
 
 /* L1 states, in the order of the real module's lookup table. */
-enum sept_state {
-	SEPT_FREE,
-	SEPT_REMOVED,
-	SEPT_NL_MAPPED,
-	SEPT_NL_BLOCKED,
-	SEPT_MAPPED,
-	SEPT_BLOCKED,
-	SEPT_BLOCKEDW,
-	SEPT_EXPORTED_BLOCKEDW,
-	SEPT_EXPORTED_DIRTY,
-	SEPT_EXPORTED_DIRTY_BLOCKEDW,
-	SEPT_PENDING,
-	SEPT_PENDING_BLOCKED,
-	SEPT_PENDING_BLOCKEDW,
-	SEPT_PENDING_EXPORTED_BLOCKEDW,
-	SEPT_PENDING_EXPORTED_DIRTY,
-	SEPT_PENDING_EXPORTED_DIRTY_BLOCKEDW,
-	SEPT_STATE_INVALID, /* an encoding no flow writes: a corrupted SEPT */
-};
+/* enum sept_state and SEPT_L1_STATE_TABLE are generated from structures.json (abi_structs.h). */
 
 enum sept_state sept_state_of(uint64_t e);
 /* The public state number reported in SEPT_ENTRY_ARCH_INFO.STATE. */

@@ -8,11 +8,6 @@
 
 #include "module_internal.h"
 
-#define MIN_NUM_TDCS_PAGES 6u
-#define MAX_NUM_TDCS_PAGES 9u
-#define TDCS_PAGE_MSR_BITMAPS 2u
-#define TDCS_PAGE_SEPT_ROOT 3u
-#define SEPTE_INIT_VALUE UINT64_C(0x80E0000000000000)
 
 /* TDR: one 4 KiB page, accessed with the module's global private KeyID. */
 struct tdr {

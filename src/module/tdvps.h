@@ -4,7 +4,7 @@
 
 #include "td.h"
 
-#define MIN_TDVPS_PAGES 6u /* the TDVPR plus 5 TDVPX pages */
+/* MIN_TDVPS_PAGES (generated): the TDVPR plus the TDVPX pages */
 
 struct tdvps {
 	uint32_t state;       /* VCPU_UNINITIALIZED, VCPU_READY, ... */
