@@ -4,6 +4,7 @@
 #ifndef HOST_H
 #define HOST_H
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -123,6 +124,8 @@ struct tdx_host {
 	uint64_t alloc_top[PLAT_MAX_E820];
 	tdx_log_fn log;
 	void *log_ctx;
+	pthread_mutex_t init_lock;   /* TDH.SYS.INIT once, and tdx_enable() once */
+	pthread_mutex_t alloc_lock;  /* the physical page allocator */
 	char last_error[256];
 	/* statistics of the last bring-up */
 	uint64_t tdmr_init_calls;

@@ -232,27 +232,36 @@ void tdx_free_tdmrs(struct tdx_host *h)
 
 /* Top-down allocation inside RAM ranges. "near" picks the RAM range that holds it or the
  * first one after it (the TDMR's own node), 0 means ordinary kernel memory. */
-uint64_t host_alloc_phys(struct tdx_host *h, uint64_t size, uint64_t align, uint64_t near)
+static uint64_t alloc_locked(struct tdx_host *h, uint64_t size, uint64_t align, uint64_t near)
 {
 	const struct plat_config *c = plat_config(h->plat);
-	int pick = -1;
 
-	for (int pass = 0; pass < 2 && pick < 0; pass++)
+	/* First pass: the range holding `near` or after it; second pass: anywhere. */
+	for (int pass = 0; pass < 2; pass++)
 		for (unsigned i = 0; i < c->nr_e820; i++) {
 			const struct plat_e820_entry *e = &c->e820[i];
 			uint64_t lo = e->addr < (16 * SZ_1M) ? 16 * SZ_1M : e->addr;
 			uint64_t top = h->alloc_top[i], cand;
 
-			if (e->type != E820_RAM || top < lo + size || top - size < lo)
+			if (e->type != E820_RAM || top < lo + size)
 				continue;
 			if (pass == 0 && near && e->addr + e->size <= near)
 				continue;
 			cand = round_down(top - size, align);
 			if (cand < lo)
 				continue;
-			pick = (int)i;
 			h->alloc_top[i] = cand;
 			return cand;
 		}
 	return 0;
+}
+
+uint64_t host_alloc_phys(struct tdx_host *h, uint64_t size, uint64_t align, uint64_t near)
+{
+	uint64_t pa;
+
+	pthread_mutex_lock(&h->alloc_lock);
+	pa = alloc_locked(h, size, align, near);
+	pthread_mutex_unlock(&h->alloc_lock);
+	return pa;
 }

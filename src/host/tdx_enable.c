@@ -50,6 +50,8 @@ int tdx_host_init(struct tdx_host *h, struct plat *p, tdx_log_fn log, void *log_
 	h->plat = p;
 	h->log = log;
 	h->log_ctx = log_ctx;
+	pthread_mutex_init(&h->init_lock, NULL);
+	pthread_mutex_init(&h->alloc_lock, NULL);
 	h->lp_initialized = calloc(plat_nr_lps(p), sizeof(bool));
 	if (!h->lp_initialized)
 		return -ENOMEM;
@@ -74,6 +76,8 @@ void tdx_host_fini(struct tdx_host *h)
 {
 	free(h->lp_initialized);
 	h->lp_initialized = NULL;
+	pthread_mutex_destroy(&h->init_lock);
+	pthread_mutex_destroy(&h->alloc_lock);
 }
 
 /* Ask the P-SEAMLDR whether a TDX module is loaded (the old "Detect SEAM" step). */
@@ -102,10 +106,9 @@ static int detect_module(struct tdx_host *h, unsigned cpu)
 
 static int try_init_module_global(struct tdx_host *h, unsigned cpu)
 {
-	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 	int ret;
 
-	pthread_mutex_lock(&lock);
+	pthread_mutex_lock(&h->init_lock);
 	if (!h->sys_init_done) {
 		h->sys_init_ret = detect_module(h, cpu);
 		if (!h->sys_init_ret)
@@ -115,7 +118,7 @@ static int try_init_module_global(struct tdx_host *h, unsigned cpu)
 		h->sys_init_done = true;
 	}
 	ret = h->sys_init_ret;
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_unlock(&h->init_lock);
 	return ret;
 }
 
@@ -326,12 +329,11 @@ static int init_tdx_module(struct tdx_host *h)
 
 int tdx_enable(struct tdx_host *h)
 {
-	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 	int ret;
 
 	if (!h->platform_tdx)
 		return -ENODEV;
-	pthread_mutex_lock(&lock);
+	pthread_mutex_lock(&h->init_lock);
 	switch (h->status) {
 	case TDX_MODULE_UNINITIALIZED:
 		ret = init_tdx_module(h);
@@ -350,6 +352,6 @@ int tdx_enable(struct tdx_host *h)
 		ret = -EINVAL; /* a failed bring-up is never retried */
 		break;
 	}
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_unlock(&h->init_lock);
 	return ret;
 }
