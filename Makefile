@@ -1,11 +1,12 @@
 # tdxemu: `make run` shows a TDX module brought up on a simulated host, `make check` runs
-# the tests. Everything builds into build/ (sanitizer builds into build-asan/, build-tsan/).
+# the tests. Everything builds into build/ (sanitizer builds into build-asan/, build-tsan/,
+# the libFuzzer targets into build-fuzz/).
 
 BUILD ?= build
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 PY := /usr/bin/python3
 
-.PHONY: all deps build run check check-unit check-cli check-layers check-asan check-tsan bench clean
+.PHONY: all deps build run check check-unit check-cli check-layers check-asan check-tsan fuzz bench clean
 
 all: build
 
@@ -43,8 +44,31 @@ check-tsan: deps
 	cmake --build build-tsan
 	TSAN_OPTIONS=halt_on_error=1 build-tsan/tdxemu-tests concurrent
 
+# libFuzzer targets (clang, ASan + UBSan), each run for FUZZ_SECONDS on a copy of its corpus
+# in build-fuzz/corpus/ (new inputs never go into the repository); any crash fails the target
+# and leaves the reproducer in build-fuzz/artifacts/<fuzzer>/.
+FUZZ_SECONDS ?= 30
+FUZZERS := tdvf seamcall
+
+fuzz: deps
+	TDXEMU_SANITIZERS=1 tools/ensure-deps.sh
+	cmake -S . -B build-fuzz -G Ninja -DPython3_EXECUTABLE=$(PY) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DCMAKE_C_COMPILER=clang -DTDXEMU_FUZZ=ON
+	cmake --build build-fuzz --target $(addprefix fuzz_,$(FUZZERS))
+	@set -e; for f in $(FUZZERS); do \
+		mkdir -p build-fuzz/corpus/$$f build-fuzz/artifacts/$$f; \
+		cp fuzz/corpus/$$f/* build-fuzz/corpus/$$f/; \
+		case $$f in seamcall) len=-max_len=2048;; *) len=;; esac; \
+		echo "== fuzz_$$f: $(FUZZ_SECONDS)s"; \
+		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build-fuzz/fuzz_$$f $$len \
+			-max_total_time=$(FUZZ_SECONDS) -timeout=20 -print_final_stats=1 \
+			-artifact_prefix=build-fuzz/artifacts/$$f/ build-fuzz/corpus/$$f 2>build-fuzz/fuzz_$$f.log \
+			|| { tail -n 60 build-fuzz/fuzz_$$f.log; echo "fuzz_$$f failed: see build-fuzz/fuzz_$$f.log" >&2; exit 1; }; \
+		grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss_mb)' build-fuzz/fuzz_$$f.log || true; \
+	done
+
 bench: build
 	$(BUILD)/tdxemu-bench
 
 clean:
-	rm -rf build build-asan build-tsan
+	rm -rf build build-asan build-tsan build-fuzz

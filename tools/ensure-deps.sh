@@ -10,10 +10,12 @@ command -v make >/dev/null 2>&1 || need="$need make"
 [ -f /usr/include/openssl/evp.h ] || need="$need libssl-dev"
 [ -f /usr/share/ovmf/OVMF.fd ] || need="$need ovmf" # the reference TD firmware the tests use
 if [ -n "${TDXEMU_SANITIZERS:-}" ]; then
-	# clang's runtimes are not needed: gcc ships libasan/libubsan/libtsan
+	# gcc ships libasan/libubsan/libtsan; clang and its runtimes are for the libFuzzer targets
 	dpkg -s libasan8 >/dev/null 2>&1 || need="$need libasan8"
 	dpkg -s libubsan1 >/dev/null 2>&1 || need="$need libubsan1"
 	dpkg -s libtsan2 >/dev/null 2>&1 || need="$need libtsan2"
+	command -v clang >/dev/null 2>&1 || need="$need clang"
+	dpkg -s libclang-rt-14-dev >/dev/null 2>&1 || need="$need libclang-rt-14-dev"
 fi
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" != 0 ]; then

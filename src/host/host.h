@@ -57,6 +57,29 @@ uint64_t tdh_mem_sept_add(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa, uin
 uint64_t tdh_mem_page_add(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa, uint64_t gpa, uint64_t page_pa,
 			  uint64_t source_pa, struct tdx_module_args *out);
 uint64_t tdh_mr_extend(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa, uint64_t gpa, struct tdx_module_args *out);
+uint64_t tdh_mem_page_aug(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa, uint64_t gpa, unsigned level,
+			  uint64_t page_pa, struct tdx_module_args *out);
+/* Debug TDs only; *value / *old come from R8, out has RCX/RDX (SEPT details) on EPT errors. */
+uint64_t tdh_mem_rd(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa, uint64_t gpa, uint64_t *value,
+		    struct tdx_module_args *out);
+uint64_t tdh_mem_wr(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa, uint64_t gpa, uint64_t value, uint64_t *old,
+		    struct tdx_module_args *out);
+uint64_t tdh_mng_wr(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa, uint64_t field_id, uint64_t value,
+		    uint64_t mask, uint64_t *old);
+uint64_t tdh_vp_flush(struct tdx_host *h, unsigned cpu, uint64_t tdvpr_pa);
+/* SEPT entry leaves, PAGE_INFO = gpa | level; out gets RCX/RDX (entry details on EPT errors,
+ * the removed page's HPA in RCX after a REMOVE, the entry after SEPT.RD). */
+uint64_t tdh_mem_range_block(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa, uint64_t gpa, unsigned level,
+			     struct tdx_module_args *out);
+uint64_t tdh_mem_range_unblock(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa, uint64_t gpa, unsigned level,
+			       struct tdx_module_args *out);
+uint64_t tdh_mem_track(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa);
+uint64_t tdh_mem_page_remove(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa, uint64_t gpa, unsigned level,
+			     struct tdx_module_args *out);
+uint64_t tdh_mem_sept_remove(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa, uint64_t gpa, unsigned level,
+			     struct tdx_module_args *out);
+uint64_t tdh_mem_sept_rd(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa, uint64_t gpa, unsigned level,
+			 struct tdx_module_args *out);
 /* Any leaf, for tests and tools: registers in, registers out. */
 uint64_t tdx_seamcall(struct tdx_host *h, unsigned cpu, struct tdx_regs *regs);
 

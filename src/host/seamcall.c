@@ -254,6 +254,93 @@ uint64_t tdh_mr_extend(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa, uint64
 	return call(h, cpu, TDH_MR_EXTEND_LEAF, out);
 }
 
+/* level: 0 = 4K, 1 = 2M; RCX/RDX (SEPT entry and level info) on EPT errors. */
+uint64_t tdh_mem_page_aug(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa, uint64_t gpa, unsigned level,
+			  uint64_t page_pa, struct tdx_module_args *out)
+{
+	*out = (struct tdx_module_args){ .rcx = gpa | level, .rdx = tdr_pa, .r8 = page_pa };
+	return call(h, cpu, TDH_MEM_PAGE_AUG_LEAF, out);
+}
+
+uint64_t tdh_mem_rd(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa, uint64_t gpa, uint64_t *value,
+		    struct tdx_module_args *out)
+{
+	uint64_t ret;
+
+	*out = (struct tdx_module_args){ .rcx = gpa, .rdx = tdr_pa };
+	ret = call(h, cpu, TDH_MEM_RD_LEAF, out);
+	*value = out->r8;
+	return ret;
+}
+
+uint64_t tdh_mem_wr(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa, uint64_t gpa, uint64_t value, uint64_t *old,
+		    struct tdx_module_args *out)
+{
+	uint64_t ret;
+
+	*out = (struct tdx_module_args){ .rcx = gpa, .rdx = tdr_pa, .r8 = value };
+	ret = call(h, cpu, TDH_MEM_WR_LEAF, out);
+	*old = out->r8;
+	return ret;
+}
+
+uint64_t tdh_mng_wr(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa, uint64_t field_id, uint64_t value,
+		    uint64_t mask, uint64_t *old)
+{
+	struct tdx_module_args a = { .rcx = tdr_pa, .rdx = field_id, .r8 = value, .r9 = mask };
+	uint64_t ret = call(h, cpu, TDH_MNG_WR_LEAF, &a);
+
+	*old = a.r8;
+	return ret;
+}
+
+uint64_t tdh_vp_flush(struct tdx_host *h, unsigned cpu, uint64_t tdvpr_pa)
+{
+	struct tdx_module_args a = { .rcx = tdvpr_pa };
+	return call(h, cpu, TDH_VP_FLUSH_LEAF, &a);
+}
+
+uint64_t tdh_mem_range_block(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa, uint64_t gpa, unsigned level,
+			     struct tdx_module_args *out)
+{
+	*out = (struct tdx_module_args){ .rcx = gpa | level, .rdx = tdr_pa };
+	return call(h, cpu, TDH_MEM_RANGE_BLOCK_LEAF, out);
+}
+
+uint64_t tdh_mem_range_unblock(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa, uint64_t gpa, unsigned level,
+			       struct tdx_module_args *out)
+{
+	*out = (struct tdx_module_args){ .rcx = gpa | level, .rdx = tdr_pa };
+	return call(h, cpu, TDH_MEM_RANGE_UNBLOCK_LEAF, out);
+}
+
+uint64_t tdh_mem_track(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa)
+{
+	struct tdx_module_args a = { .rcx = tdr_pa };
+	return call(h, cpu, TDH_MEM_TRACK_LEAF, &a);
+}
+
+uint64_t tdh_mem_page_remove(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa, uint64_t gpa, unsigned level,
+			     struct tdx_module_args *out)
+{
+	*out = (struct tdx_module_args){ .rcx = gpa | level, .rdx = tdr_pa };
+	return call(h, cpu, TDH_MEM_PAGE_REMOVE_LEAF, out);
+}
+
+uint64_t tdh_mem_sept_remove(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa, uint64_t gpa, unsigned level,
+			     struct tdx_module_args *out)
+{
+	*out = (struct tdx_module_args){ .rcx = gpa | level, .rdx = tdr_pa };
+	return call(h, cpu, TDH_MEM_SEPT_REMOVE_LEAF, out);
+}
+
+uint64_t tdh_mem_sept_rd(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa, uint64_t gpa, unsigned level,
+			 struct tdx_module_args *out)
+{
+	*out = (struct tdx_module_args){ .rcx = gpa | level, .rdx = tdr_pa };
+	return call(h, cpu, TDH_MEM_SEPT_RD_LEAF, out);
+}
+
 /* Linux's seamcall_prerr mapping: the instruction's own failures first, then busy and
  * entropy conditions the caller may retry, then everything else as an I/O error. */
 int tdx_status_to_errno(uint64_t status)

@@ -205,5 +205,16 @@ uint64_t tdh_vp_create(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 uint64_t tdh_vp_addcx(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
 uint64_t tdh_vp_init(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
 uint64_t tdh_mr_finalize(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
+uint64_t tdh_mem_page_aug(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
+uint64_t tdh_mem_rd(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
+uint64_t tdh_mem_wr(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
+uint64_t tdh_mng_wr(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
+uint64_t tdh_vp_flush(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
+uint64_t tdh_mem_range_block(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
+uint64_t tdh_mem_range_unblock(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
+uint64_t tdh_mem_track(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
+uint64_t tdh_mem_page_remove(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
+uint64_t tdh_mem_sept_remove(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
+uint64_t tdh_mem_sept_rd(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
 
 #endif

@@ -1,5 +1,10 @@
 /* Secure EPT: state decoding, walks, entry/tree locks and the architectural error details. */
+#include <string.h>
+
 #include "sept.h"
+
+/* PAMT BEPOCH bit 63 (structures.json PAMT entry note): the page is being migrated. */
+#define PAMT_BEPOCH_MIG_FLAG (UINT64_C(1) << 63)
 
 /* structures.json "SEPT_ENTRY state encoding": the 7-bit encoding gathers D (bit 9) into bit 0,
  * TDEX..TDP (bits 56:53) into bits 4:1 and IPAT, PS (bits 7:6) into bits 6:5. */
@@ -171,4 +176,190 @@ int sept_page_init(struct tdx_module *m, uint64_t pa, unsigned hkid)
 	for (unsigned i = 0; i < SEPT_ENTRIES; i++)
 		q[i] = SEPTE_INIT_VALUE;
 	return 0;
+}
+
+uint64_t sept_with_state(uint64_t e, enum sept_state s)
+{
+	unsigned enc = l1_states[s].encoding;
+	uint64_t bits = ((uint64_t)(enc & 1) << 9) | ((uint64_t)((enc >> 1) & 0xf) << 53) |
+			((uint64_t)((enc >> 5) & 3) << 6);
+
+	return (e & ~SEPTE_STATE_BITS) | bits;
+}
+
+uint64_t sept_cleanup_if_pending(uint64_t e, unsigned level)
+{
+	enum sept_state s = sept_state_of(e);
+
+	/* structures.json flag any_pending_and_guest_acceptable: PENDING, PENDING_EXPORTED_DIRTY. */
+	if (level == 1 && (s == SEPT_PENDING || s == SEPT_PENDING_EXPORTED_DIRTY))
+		return e & ~SEPTE_ACCEPT_COUNTER;
+	return e;
+}
+
+uint64_t sept_op_lock_td(struct tdx_module *m, uint64_t tdr_pa, uint32_t operand, uint32_t leaf,
+			 struct sept_op *op)
+{
+	uint64_t ret = pamt_check_lock_explicit(m, tdr_pa, operand, false, PT_TDR, &op->tdr_lock);
+
+	if (ret)
+		return ret;
+	op->tdr = td_map_tdr(m, tdr_pa);
+	if (!op->tdr)
+		return TDX_SEAMCALL_VMFAILINVALID;
+	return td_check_state(m, op->tdr, leaf, &op->tdcs);
+}
+
+uint64_t sept_op_lock_entry(struct tdx_module *m, struct tdx_regs *regs, uint64_t page_info, unsigned min,
+			    unsigned max, bool tree_exclusive, struct sept_op *op)
+{
+	unsigned root = sept_root_level(op->tdcs);
+	uint64_t ret = sept_check_page_info(page_info, min, max < root ? max : root, &op->gpa, &op->level);
+
+	if (!ret)
+		ret = sept_check_private_gpa(op->tdcs, op->gpa);
+	if (ret)
+		return ret;
+	if (!sept_tree_try_lock(op->tdcs, tree_exclusive))
+		return api_error_with_operand_id(TDX_OPERAND_BUSY, OPERAND_ID_SEPT_TREE);
+	op->tree_locked = true;
+	op->tree_exclusive = tree_exclusive;
+	ret = sept_walk_to_level(m, op->tdr, op->tdcs, op->gpa, op->level, &op->w);
+	if (ret == api_error_with_operand_id(TDX_EPT_WALK_FAILED, OPERAND_ID_RCX))
+		sept_set_details(regs, op->w.value, op->w.level);
+	if (ret)
+		return ret;
+	if (!sept_entry_try_lock(&op->w)) {
+		sept_set_details(regs, op->w.value, op->w.level);
+		return api_error_with_operand_id(TDX_OPERAND_BUSY, OPERAND_ID_RCX);
+	}
+	op->entry_locked = true;
+	return TDX_SUCCESS;
+}
+
+uint64_t sept_op_entry_error(struct tdx_regs *regs, const struct sept_op *op, uint64_t status)
+{
+	sept_set_details(regs, op->w.value, op->level);
+	return api_error_with_operand_id(status, OPERAND_ID_RCX);
+}
+
+void sept_op_store(struct sept_op *op, uint64_t value)
+{
+	/* Other LPs walk through this entry without its lock: one 64-bit store, TDEL clear. */
+	__atomic_store_n(op->w.entry, value & ~SEPTE_TDEL, __ATOMIC_RELEASE);
+	op->w.value = value & ~SEPTE_TDEL;
+	op->entry_locked = false;
+}
+
+void sept_op_unlock(struct sept_op *op)
+{
+	if (op->entry_locked)
+		sept_entry_unlock(&op->w);
+	if (op->tree_locked)
+		sept_tree_unlock(op->tdcs, op->tree_exclusive);
+	pamt_unlock(&op->tdr_lock);
+	op->entry_locked = op->tree_locked = false;
+}
+
+/* PAMT entries of the page at hpa: [0] 4K, [1] 2M, [2] 1G. */
+static uint64_t pamt_entries(struct tdx_module *m, uint64_t hpa, struct pamt_entry *e[3])
+{
+	/* The page came from a SEPT entry, so it is in an initialised TDMR: only a machine check
+	 * on the PAMT can fail here. */
+	if (pamt_walk(m, hpa & SEPTE_HPA_MASK, &e[2], &e[1], &e[0]))
+		return TDX_SEAMCALL_VMFAILINVALID;
+	return TDX_SUCCESS;
+}
+
+struct pamt_entry *sept_pamt_entry(struct tdx_module *m, uint64_t hpa, unsigned level)
+{
+	struct pamt_entry *e[3];
+
+	return pamt_entries(m, hpa, e) ? NULL : e[level];
+}
+
+uint64_t sept_pamt_lock(struct tdx_module *m, uint64_t hpa, unsigned level, struct pamt_lock *l)
+{
+	struct pamt_entry *e[3];
+	uint64_t ret = pamt_entries(m, hpa, e);
+
+	memset(l, 0, sizeof(*l));
+	if (ret)
+		return ret;
+	for (unsigned i = 2; i > level; i--) {
+		if (!pamt_entry_try_lock_shared(e[i])) {
+			pamt_unlock(l);
+			return api_error_with_operand_id(TDX_OPERAND_BUSY, OPERAND_ID_RCX);
+		}
+		*(i == 2 ? &l->e1g : &l->e2m) = e[i];
+	}
+	if (!pamt_entry_try_lock_exclusive(e[level])) {
+		pamt_unlock(l);
+		return api_error_with_operand_id(TDX_OPERAND_BUSY, OPERAND_ID_RCX);
+	}
+	l->leaf = e[level];
+	l->exclusive = true;
+	return TDX_SUCCESS;
+}
+
+/* OP_STATEs in which the TD's vCPUs may hold stale translations (state_flags_lookup
+ * tlb_tracking_required): RUNNABLE, and LIVE_EXPORT (3) / LIVE_IMPORT (9) of migration,
+ * which this module does not reach yet. */
+#define OP_STATE_LIVE_EXPORT 3u
+#define OP_STATE_LIVE_IMPORT 9u
+
+static bool op_state_tracking_required(uint32_t op)
+{
+	return op == OP_STATE_RUNNABLE || op == OP_STATE_LIVE_EXPORT || op == OP_STATE_LIVE_IMPORT;
+}
+
+/* structures.json l1_states flag tlb_tracking_required. */
+#define SEPT_SET_TLB_TRACKING_REQUIRED                                                                  \
+	(~(SEPT_SET(SEPT_FREE) | SEPT_SET(SEPT_REMOVED) | SEPT_SET(SEPT_EXPORTED_BLOCKEDW) |            \
+	   SEPT_SET(SEPT_PENDING_EXPORTED_BLOCKEDW)))
+
+/* BEPOCH against a consistent snapshot of TD_EPOCH and the previous epoch's vCPU count. */
+static bool tlb_tracked(struct tdcs *tdcs, uint64_t bepoch)
+{
+	uint64_t epoch, again;
+	uint16_t prev_count;
+
+	if (bepoch & PAMT_BEPOCH_MIG_FLAG)
+		return false;
+	/* TRACK moves the epoch under the epoch lock, which we do not take: re-read until the
+	 * count belongs to the epoch read. */
+	do {
+		epoch = __atomic_load_n(&tdcs->td_epoch, __ATOMIC_ACQUIRE);
+		prev_count = __atomic_load_n(&tdcs->refcount[(epoch - 1) & 1], __ATOMIC_ACQUIRE);
+		again = __atomic_load_n(&tdcs->td_epoch, __ATOMIC_ACQUIRE);
+	} while (epoch != again);
+	if (bepoch == epoch - 1)
+		return prev_count == 0;
+	return bepoch < epoch - 1;
+}
+
+uint64_t sept_op_tracking_gate(struct tdx_regs *regs, const struct sept_op *op, uint64_t bepoch,
+			       uint32_t not_done_operand)
+{
+	enum sept_state s = sept_state_of(op->w.value);
+
+	if (!sept_state_in(s, SEPT_SET_TLB_TRACKING_REQUIRED) || !op_state_tracking_required(op->tdcs->op_state))
+		return TDX_SUCCESS;
+	if (!sept_state_in(s, SEPT_SET_ANY_BLOCKED))
+		return sept_op_entry_error(regs, op, TDX_GPA_RANGE_NOT_BLOCKED);
+	if (!tlb_tracked(op->tdcs, bepoch))
+		return api_error_with_operand_id(TDX_TLB_TRACKING_NOT_DONE, not_done_operand);
+	return TDX_SUCCESS;
+}
+
+uint64_t sept_page_is_free(struct tdx_module *m, const struct tdr *tdr, uint64_t pa, bool *is_free)
+{
+	const uint64_t *page = map_sept_page(m, pa, tdr->hkid);
+
+	if (!page)
+		return TDX_SEAMCALL_VMFAILINVALID;
+	*is_free = true;
+	for (unsigned i = 0; i < SEPT_ENTRIES && *is_free; i++)
+		*is_free = sept_state_of(__atomic_load_n(&page[i], __ATOMIC_ACQUIRE)) == SEPT_FREE;
+	return TDX_SUCCESS;
 }

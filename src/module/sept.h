@@ -108,4 +108,75 @@ void sept_set_details(struct tdx_regs *regs, uint64_t e, unsigned level);
  * FREE. -1 if the page cannot be initialised. */
 int sept_page_init(struct tdx_module *m, uint64_t pa, unsigned hkid);
 
+/* ---- Helpers of the leaves that change or remove existing entries (BLOCK, UNBLOCK, REMOVE,
+ * SEPT.RD). ---- */
+
+/* The bits the 7-bit state encoding is made of. */
+#define SEPTE_STATE_BITS (SEPTE_D | SEPTE_TDEX | SEPTE_TDBW | SEPTE_TDB | SEPTE_TDP | SEPTE_IPAT | SEPTE_PS)
+/* A pending 2 MiB leaf counts 4 KiB accepts in the bits that are HPA bits at 4 KiB. */
+#define SEPTE_ACCEPT_COUNTER (UINT64_C(0x1FF) << 12)
+
+/* Sets of L1 states, one bit per enum sept_state. The per-leaf allowed states and the state
+ * flags are those of structures.json (seamcall_allowed_states, l1_states[].flags). */
+#define SEPT_SET(s) (UINT32_C(1) << (s))
+#define SEPT_SET_ANY_BLOCKED (SEPT_SET(SEPT_NL_BLOCKED) | SEPT_SET(SEPT_BLOCKED) | SEPT_SET(SEPT_PENDING_BLOCKED))
+#define SEPT_SET_ANY_PENDING                                                                        \
+	(SEPT_SET(SEPT_PENDING) | SEPT_SET(SEPT_PENDING_BLOCKED) | SEPT_SET(SEPT_PENDING_BLOCKEDW) |   \
+	 SEPT_SET(SEPT_PENDING_EXPORTED_BLOCKEDW) | SEPT_SET(SEPT_PENDING_EXPORTED_DIRTY) |              \
+	 SEPT_SET(SEPT_PENDING_EXPORTED_DIRTY_BLOCKEDW))
+
+static inline bool sept_state_in(enum sept_state s, uint32_t set)
+{
+	return s < SEPT_STATE_INVALID && ((set >> s) & 1);
+}
+
+/* e with its state bits replaced by those of s (other bits, TDEL included, unchanged). */
+uint64_t sept_with_state(uint64_t e, enum sept_state s);
+/* "Cleanup if pending": a guest-acceptable pending 2 MiB leaf with its accept counter zeroed,
+ * so that its HPA reads right; any other entry unchanged. */
+uint64_t sept_cleanup_if_pending(uint64_t e, unsigned level);
+
+/* A SEPT leaf in progress: the TD (TDR held shared), where the walk ended, the locks held. */
+struct sept_op {
+	struct pamt_lock tdr_lock;
+	struct tdr *tdr;
+	struct tdcs *tdcs;
+	uint64_t gpa;
+	unsigned level;
+	struct sept_walk w;
+	bool tree_locked, tree_exclusive, entry_locked;
+};
+
+/* Explicit TDR (shared, reported as `operand`) and the TD state check for `leaf`. */
+uint64_t sept_op_lock_td(struct tdx_module *m, uint64_t tdr_pa, uint32_t operand, uint32_t leaf,
+			 struct sept_op *op);
+/* PAGE_INFO (LEVEL min..max, max capped at the root level), private GPA, SEPT tree lock, walk
+ * to LEVEL, entry host lock. Walk and entry-lock failures put the entry reached in RCX/RDX. */
+uint64_t sept_op_lock_entry(struct tdx_module *m, struct tdx_regs *regs, uint64_t page_info, unsigned min,
+			    unsigned max, bool tree_exclusive, struct sept_op *op);
+/* status + RCX with RCX/RDX = the locked entry at the input level. */
+uint64_t sept_op_entry_error(struct tdx_regs *regs, const struct sept_op *op, uint64_t status);
+/* Write the entry's new value; the same store drops the entry lock. */
+void sept_op_store(struct sept_op *op, uint64_t value);
+void sept_op_unlock(struct sept_op *op);
+
+/* The PAMT entry of the page an entry maps, at its size (level 0..2): a leaf's data page, or
+ * (level 0) a non-leaf's child SEPT page. No lock: BLOCK and UNBLOCK only touch BEPOCH. NULL
+ * after a machine check. */
+struct pamt_entry *sept_pamt_entry(struct tdx_module *m, uint64_t hpa, unsigned level);
+/* The same entry locked exclusive (the real module's implicit PAMT lock; its parents shared):
+ * TDX_OPERAND_BUSY + RCX when another holder has it. */
+uint64_t sept_pamt_lock(struct tdx_module *m, uint64_t hpa, unsigned level, struct pamt_lock *l);
+
+/* The TLB-tracking gate of REMOVE, SEPT.REMOVE and UNBLOCK, enforced only when both the
+ * entry's state and the TD's OP_STATE require tracking: the entry must be blocked
+ * (TDX_GPA_RANGE_NOT_BLOCKED + RCX with details) and the epoch it was blocked in (bepoch)
+ * tracked (TDX_TLB_TRACKING_NOT_DONE + not_done_operand, no details). */
+uint64_t sept_op_tracking_gate(struct tdx_regs *regs, const struct sept_op *op, uint64_t bepoch,
+			       uint32_t not_done_operand);
+
+/* Are all 512 entries of the SEPT page at pa FREE? TDX_SEAMCALL_VMFAILINVALID after a
+ * machine check. */
+uint64_t sept_page_is_free(struct tdx_module *m, const struct tdr *tdr, uint64_t pa, bool *is_free);
+
 #endif

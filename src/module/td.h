@@ -70,6 +70,7 @@ struct tdcs {
 	struct cpuid_regs cpuid_values[MAX_NUM_CPUID_LOOKUP];
 	uint8_t mig_enc_key[32];
 	struct sharex_lock sept_tree_lock; /* TDCS.SECURE_EPT_LOCK: walkers shared, restructuring exclusive */
+	struct sharex_lock epoch_lock;     /* TDCS.EPOCH_LOCK: TDH.MEM.TRACK exclusive, VP.ENTER shared */
 };
 _Static_assert(sizeof(struct tdcs) <= 4096, "TDCS management part fits page 0");
 

@@ -14,6 +14,11 @@ struct tdvps {
 	uint64_t tdr_pa;
 	uint64_t tdvpx_pa[MIN_TDVPS_PAGES - 1]; /* with the TD's HKID bits */
 	uint64_t initial_rcx;                   /* the TD HOB address the firmware finds in RCX */
+	/* TDVPS.ASSOC_LPID: the LP whose caches hold this vCPU's state since its last entry.
+	 * A flag rather than a -1 id because TDH.VP.CREATE zero-fills the page: no vCPU is
+	 * associated until TDH.VP.ENTER (not in this build) sets it. */
+	bool associated;
+	uint32_t assoc_lpid;
 };
 _Static_assert(sizeof(struct tdvps) <= 4096, "TDVPS management part fits the TDVPR page");
 

@@ -22,6 +22,8 @@
 struct mem_chunk {
 	uint8_t *data;          /* CHUNK_SIZE bytes, mmap(MAP_NORESERVE): lazily backed */
 	_Atomic uint32_t *meta; /* PAGES_PER_CHUNK words */
+	void *map_base;         /* the mapping data was carved from (for munmap) */
+	size_t map_len;
 };
 
 struct plat_msr {
@@ -55,6 +57,7 @@ struct plat {
 	/* memory */
 	unsigned nr_chunks;
 	_Atomic(struct mem_chunk *) *chunks;
+	bool *chunk_in_e820; /* [chunk]: one e820 entry covers the whole chunk (set once at init) */
 	pthread_mutex_t chunk_lock;
 	atomic_uint_fast64_t touched_pages;
 	/* KeyIDs */

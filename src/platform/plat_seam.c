@@ -70,7 +70,9 @@ static uint64_t seamcall(struct plat *p, unsigned lpi, struct tdx_regs *regs)
 	if (atomic_flag_test_and_set(&lp->in_seam))
 		return TDX_SEAMCALL_GP;
 	ret = p->seam_ops->seamcall(p->seam_module, lpi, regs);
-	atomic_flag_clear(&lp->in_seam);
+	/* Releasing the LP is an unlock: release ordering publishes the call's effects, and a
+	 * plain store is all x86 needs for it (a full fence here cost a locked op per call). */
+	atomic_flag_clear_explicit(&lp->in_seam, memory_order_release);
 	if (atomic_load(&p->seam_disabled))
 		ret = TDX_SEAMCALL_VMFAILINVALID; /* the call died in the machine check */
 	return ret;
