@@ -94,6 +94,21 @@ struct tdr *td_map_tdr(struct tdx_module *m, uint64_t tdr_pa)
 	return p;
 }
 
+uint64_t td_lock_map_tdr(struct tdx_module *m, uint64_t tdr_pa, uint32_t operand, bool exclusive,
+			 struct pamt_lock *l, struct tdr **tdr)
+{
+	uint64_t ret = pamt_check_lock_explicit(m, tdr_pa, operand, exclusive, PT_TDR, l);
+
+	if (ret)
+		return ret;
+	*tdr = td_map_tdr(m, tdr_pa);
+	if (!*tdr) {
+		pamt_unlock(l);
+		return TDX_SEAMCALL_VMFAILINVALID; /* the TDR took a machine check */
+	}
+	return TDX_SUCCESS;
+}
+
 struct tdcs *td_map_tdcs(struct tdx_module *m, const struct tdr *tdr)
 {
 	void *p;

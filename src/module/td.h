@@ -94,6 +94,10 @@ uint64_t pamt_owner(const struct pamt_entry *e);
 /* Map a TDR (global KeyID) / the TDCS page 0 (TD KeyID). NULL after a machine check. */
 struct tdr *td_map_tdr(struct tdx_module *m, uint64_t tdr_pa);
 struct tdcs *td_map_tdcs(struct tdx_module *m, const struct tdr *tdr);
+/* The real module's check_lock_and_map_explicit_tdr: TDR operand checks, its PAMT entry
+ * locked (exclusive or shared), mapped. On failure nothing stays locked. */
+uint64_t td_lock_map_tdr(struct tdx_module *m, uint64_t tdr_pa, uint32_t operand, bool exclusive,
+			 struct pamt_lock *l, struct tdr **tdr);
 uint64_t td_hkid_pa(const struct tdx_module *m, uint64_t pa, unsigned hkid);
 
 /* check_state_map_tdcs: fatal, keys configured, TDCS allocated, OP_STATE allowed for leaf. */

@@ -26,17 +26,12 @@ uint64_t tdh_mng_addcx(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 	struct tdr *tdr;
 	struct tdcs *tdcs;
 	unsigned idx;
-	uint64_t ret = pamt_check_lock_explicit(m, tdr_pa, OPERAND_ID_RDX, true, PT_TDR, &lt);
+	uint64_t ret = td_lock_map_tdr(m, tdr_pa, OPERAND_ID_RDX, true, &lt, &tdr);
 
 	(void)lp;
 	memset(&lp_, 0, sizeof(lp_));
 	if (ret)
 		return ret;
-	tdr = td_map_tdr(m, tdr_pa);
-	if (!tdr) {
-		ret = TDX_SEAMCALL_VMFAILINVALID;
-		goto out;
-	}
 	if (tdr->fatal) {
 		ret = TDX_TD_FATAL;
 		goto out;

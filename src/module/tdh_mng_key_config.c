@@ -10,15 +10,10 @@ uint64_t tdh_mng_key_config(struct tdx_module *m, unsigned lp, struct tdx_regs *
 	struct pamt_lock l;
 	struct tdr *tdr;
 	uint8_t key[32];
-	uint64_t ret = pamt_check_lock_explicit(m, tdr_pa, OPERAND_ID_RCX, true, PT_TDR, &l);
+	uint64_t ret = td_lock_map_tdr(m, tdr_pa, OPERAND_ID_RCX, true, &l, &tdr);
 
 	if (ret)
 		return ret;
-	tdr = td_map_tdr(m, tdr_pa);
-	if (!tdr) {
-		ret = TDX_SEAMCALL_VMFAILINVALID;
-		goto out;
-	}
 	if (tdr->fatal) {
 		ret = TDX_TD_FATAL;
 		goto out;

@@ -7,16 +7,11 @@ uint64_t tdh_mng_key_freeid(struct tdx_module *m, unsigned lp, struct tdx_regs *
 	uint64_t tdr_pa = regs->r[REG_RCX];
 	struct pamt_lock l;
 	struct tdr *tdr;
-	uint64_t ret = pamt_check_lock_explicit(m, tdr_pa, OPERAND_ID_RCX, true, PT_TDR, &l);
+	uint64_t ret = td_lock_map_tdr(m, tdr_pa, OPERAND_ID_RCX, true, &l, &tdr);
 
 	(void)lp;
 	if (ret)
 		return ret;
-	tdr = td_map_tdr(m, tdr_pa);
-	if (!tdr) {
-		ret = TDX_SEAMCALL_VMFAILINVALID;
-		goto out_pamt;
-	}
 	if (tdr->lifecycle_state != TD_BLOCKED) {
 		ret = TDX_LIFECYCLE_STATE_INCORRECT;
 		goto out_pamt;

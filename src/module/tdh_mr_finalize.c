@@ -22,13 +22,12 @@ uint64_t tdh_mr_finalize(struct tdx_module *m, unsigned lp, struct tdx_regs *reg
 	struct tdr *tdr;
 	struct tdcs *tdcs;
 	uint8_t mrtd[48];
-	uint64_t ret = pamt_check_lock_explicit(m, tdr_pa, OPERAND_ID_RCX, true, PT_TDR, &l);
+	uint64_t ret = td_lock_map_tdr(m, tdr_pa, OPERAND_ID_RCX, true, &l, &tdr);
 
 	(void)lp;
 	if (ret)
 		return ret;
-	tdr = td_map_tdr(m, tdr_pa);
-	ret = tdr ? td_check_state(m, tdr, TDH_MR_FINALIZE_LEAF, &tdcs) : TDX_SEAMCALL_VMFAILINVALID;
+	ret = td_check_state(m, tdr, TDH_MR_FINALIZE_LEAF, &tdcs);
 	if (ret)
 		goto out;
 	if (!tdcs->num_vcpus) {
