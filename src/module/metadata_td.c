@@ -385,3 +385,18 @@ uint64_t md_td_write(const struct md_td *t, uint64_t id, uint64_t value, uint64_
 		*old = v & elem_size_mask(d) & (t->debug ? d->dbg_rd_mask : d->host_rd_mask);
 	return ret;
 }
+
+uint64_t md_td_open(struct md_td *t, uint64_t tdr_pa, uint32_t leaf, struct pamt_lock *l)
+{
+	struct tdx_module *m = (struct tdx_module *)t->m;
+	struct tdr *tdr;
+	struct tdcs *tdcs;
+	uint64_t ret = td_open(m, tdr_pa, OPERAND_ID_RCX, false, leaf, l, &tdr, &tdcs);
+
+	if (ret)
+		return ret;
+	t->tdr = tdr;
+	t->tdcs = tdcs;
+	t->debug = tdcs->attributes & TD_ATTRIBUTES_DEBUG_MASK;
+	return TDX_SUCCESS;
+}

@@ -15,6 +15,10 @@ struct md_td {
 	bool debug;
 };
 
+/* Lock (shared) and map the TDR operand in RCX, check the TD's state for `leaf` and fill t.
+ * On failure nothing stays locked. */
+uint64_t md_td_open(struct md_td *t, uint64_t tdr_pa, uint32_t leaf, struct pamt_lock *l);
+
 /* "No field": all ones once the context bits are ignored; version 1 starts iterating there. */
 bool md_td_is_null_id(uint64_t id);
 /* First readable field id of the context, or MD_TD_NULL_FIELD_ID. */

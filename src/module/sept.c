@@ -200,14 +200,7 @@ uint64_t sept_cleanup_if_pending(uint64_t e, unsigned level)
 uint64_t sept_op_lock_td(struct tdx_module *m, uint64_t tdr_pa, uint32_t operand, uint32_t leaf,
 			 struct sept_op *op)
 {
-	uint64_t ret = pamt_check_lock_explicit(m, tdr_pa, operand, false, PT_TDR, &op->tdr_lock);
-
-	if (ret)
-		return ret;
-	op->tdr = td_map_tdr(m, tdr_pa);
-	if (!op->tdr)
-		return TDX_SEAMCALL_VMFAILINVALID;
-	return td_check_state(m, op->tdr, leaf, &op->tdcs);
+	return td_open(m, tdr_pa, operand, false, leaf, &op->tdr_lock, &op->tdr, &op->tdcs);
 }
 
 uint64_t sept_op_lock_entry(struct tdx_module *m, struct tdx_regs *regs, uint64_t page_info, unsigned min,

@@ -109,6 +109,18 @@ uint64_t td_lock_map_tdr(struct tdx_module *m, uint64_t tdr_pa, uint32_t operand
 	return TDX_SUCCESS;
 }
 
+uint64_t td_open(struct tdx_module *m, uint64_t tdr_pa, uint32_t operand, bool exclusive, uint32_t leaf,
+		 struct pamt_lock *l, struct tdr **tdr, struct tdcs **tdcs)
+{
+	uint64_t ret = td_lock_map_tdr(m, tdr_pa, operand, exclusive, l, tdr);
+
+	if (!ret)
+		ret = td_check_state(m, *tdr, leaf, tdcs);
+	if (ret)
+		pamt_unlock(l);
+	return ret;
+}
+
 struct tdcs *td_map_tdcs(struct tdx_module *m, const struct tdr *tdr)
 {
 	void *p;

@@ -100,6 +100,10 @@ uint64_t td_lock_map_tdr(struct tdx_module *m, uint64_t tdr_pa, uint32_t operand
 			 struct pamt_lock *l, struct tdr **tdr);
 uint64_t td_hkid_pa(const struct tdx_module *m, uint64_t pa, unsigned hkid);
 
+/* td_lock_map_tdr() then td_check_state() for leaf: the usual start of a TD leaf. On failure
+ * nothing stays locked (unlocking l again is harmless). */
+uint64_t td_open(struct tdx_module *m, uint64_t tdr_pa, uint32_t operand, bool exclusive, uint32_t leaf,
+		 struct pamt_lock *l, struct tdr **tdr, struct tdcs **tdcs);
 /* check_state_map_tdcs: fatal, keys configured, TDCS allocated, OP_STATE allowed for leaf. */
 uint64_t td_check_state(struct tdx_module *m, struct tdr *tdr, uint32_t leaf, struct tdcs **tdcs);
 

@@ -16,14 +16,7 @@ static bool state_allowed(uint32_t leaf, enum sept_state s)
 
 static uint64_t check_td(struct tdx_module *m, uint32_t leaf, struct td_debug_mem *a)
 {
-	uint64_t ret = pamt_check_lock_explicit(m, a->tdr_pa, OPERAND_ID_RDX, false, PT_TDR, &a->tdr_lock);
-
-	if (ret)
-		return ret;
-	a->tdr = td_map_tdr(m, a->tdr_pa);
-	if (!a->tdr)
-		return TDX_SEAMCALL_VMFAILINVALID;
-	ret = td_check_state(m, a->tdr, leaf, &a->tdcs);
+	uint64_t ret = td_open(m, a->tdr_pa, OPERAND_ID_RDX, false, leaf, &a->tdr_lock, &a->tdr, &a->tdcs);
 	if (ret)
 		return ret;
 	if (!(a->tdcs->attributes & TD_ATTRIBUTES_DEBUG_MASK))

@@ -21,14 +21,7 @@ struct page_add {
 static uint64_t check_td_and_gpa(struct tdx_module *m, struct tdx_regs *regs, struct page_add *a)
 {
 	unsigned level;
-	uint64_t ret = pamt_check_lock_explicit(m, a->tdr_pa, OPERAND_ID_RDX, true, PT_TDR, &a->tdr_lock);
-
-	if (ret)
-		return ret;
-	a->tdr = td_map_tdr(m, a->tdr_pa);
-	if (!a->tdr)
-		return TDX_SEAMCALL_VMFAILINVALID;
-	ret = td_check_state(m, a->tdr, TDH_MEM_PAGE_ADD_LEAF, &a->tdcs);
+	uint64_t ret = td_open(m, a->tdr_pa, OPERAND_ID_RDX, true, TDH_MEM_PAGE_ADD_LEAF, &a->tdr_lock, &a->tdr, &a->tdcs);
 	if (!ret)
 		ret = sept_check_page_info(a->page_info, 0, 0, &a->gpa, &level);
 	if (!ret)

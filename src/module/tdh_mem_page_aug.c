@@ -31,14 +31,7 @@ static uint64_t pending_leaf_entry(uint64_t page_pa)
 static uint64_t check_td(struct tdx_module *m, struct page_aug *a)
 {
 	unsigned level;
-	uint64_t ret = pamt_check_lock_explicit(m, a->tdr_pa, OPERAND_ID_RDX, false, PT_TDR, &a->tdr_lock);
-
-	if (ret)
-		return ret;
-	a->tdr = td_map_tdr(m, a->tdr_pa);
-	if (!a->tdr)
-		return TDX_SEAMCALL_VMFAILINVALID;
-	ret = td_check_state(m, a->tdr, TDH_MEM_PAGE_AUG_LEAF, &a->tdcs);
+	uint64_t ret = td_open(m, a->tdr_pa, OPERAND_ID_RDX, false, TDH_MEM_PAGE_AUG_LEAF, &a->tdr_lock, &a->tdr, &a->tdcs);
 	if (!ret)
 		ret = sept_check_page_info(a->page_info, 0, 0, &a->gpa, &level);
 	if (!ret)

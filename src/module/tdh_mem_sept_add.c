@@ -75,13 +75,7 @@ static uint64_t check_and_lock(struct tdx_module *m, struct tdx_regs *regs, unsi
 
 	if (a->handle & TD_HANDLE_RESERVED)
 		return api_error_with_operand_id(TDX_OPERAND_INVALID, OPERAND_ID_RDX);
-	ret = pamt_check_lock_explicit(m, tdr_pa, OPERAND_ID_RDX, false, PT_TDR, &a->tdr_lock);
-	if (ret)
-		return ret;
-	a->tdr = td_map_tdr(m, tdr_pa);
-	if (!a->tdr)
-		return TDX_SEAMCALL_VMFAILINVALID;
-	ret = td_check_state(m, a->tdr, TDH_MEM_SEPT_ADD_LEAF, &a->tdcs);
+	ret = td_open(m, tdr_pa, OPERAND_ID_RDX, false, TDH_MEM_SEPT_ADD_LEAF, &a->tdr_lock, &a->tdr, &a->tdcs);
 	if (!ret)
 		ret = sept_check_page_info(a->page_info, 1, sept_root_level(a->tdcs), &a->gpa, &a->level);
 	if (!ret)

@@ -546,11 +546,7 @@ uint64_t tdh_mng_init(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 	regs->r[REG_RCX] = 0;
 	if (!plat_rdmsr(m->plat, lp, MSR_IA32_MISC_ENABLE, &misc) && (misc & IA32_MISC_ENABLE_BOOT_NT4))
 		return TDX_LIMIT_CPUID_MAXVAL_SET;
-	ret = pamt_check_lock_explicit(m, tdr_pa, OPERAND_ID_RCX, true, PT_TDR, &l);
-	if (ret)
-		return ret;
-	tdr = td_map_tdr(m, tdr_pa);
-	ret = tdr ? td_check_state(m, tdr, TDH_MNG_INIT_LEAF, &tdcs) : TDX_SEAMCALL_VMFAILINVALID;
+	ret = td_open(m, tdr_pa, OPERAND_ID_RCX, true, TDH_MNG_INIT_LEAF, &l, &tdr, &tdcs);
 	if (!ret)
 		ret = read_td_params(m, params_pa, &tp);
 	if (!ret)

@@ -13,24 +13,15 @@ uint64_t tdh_mng_rd(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 	uint64_t tdr_pa = regs->r[REG_RCX], field_id = regs->r[REG_RDX], value = 0, next = NULL_FIELD_ID, ret;
 	struct md_td t = { .m = m, .lp = lp };
 	struct pamt_lock l;
-	struct tdr *tdr;
-	struct tdcs *tdcs;
 
 	regs->r[REG_R8] = 0;
 	if (version)
 		regs->r[REG_RDX] = NULL_FIELD_ID;
 	if (version > 1) /* the dispatcher already refuses it, from the ABI data */
 		return api_error_with_operand_id(TDX_OPERAND_INVALID, OPERAND_ID_RAX);
-	ret = pamt_check_lock_explicit(m, tdr_pa, OPERAND_ID_RCX, false, PT_TDR, &l);
+	ret = md_td_open(&t, tdr_pa, TDH_MNG_RD_LEAF, &l);
 	if (ret)
 		return ret;
-	tdr = td_map_tdr(m, tdr_pa);
-	ret = tdr ? td_check_state(m, tdr, TDH_MNG_RD_LEAF, &tdcs) : TDX_SEAMCALL_VMFAILINVALID;
-	if (ret)
-		goto out;
-	t.tdr = tdr;
-	t.tdcs = tdcs;
-	t.debug = tdcs->attributes & TD_ATTRIBUTES_DEBUG_MASK;
 	if (version && md_td_is_null_id(field_id)) {
 		next = md_td_first_id(&t);
 		ret = TDX_METADATA_FIRST_FIELD_ID_IN_CONTEXT;
@@ -40,7 +31,6 @@ uint64_t tdh_mng_rd(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 	regs->r[REG_R8] = value;
 	if (version && (ret == TDX_SUCCESS || ret == TDX_METADATA_FIRST_FIELD_ID_IN_CONTEXT))
 		regs->r[REG_RDX] = next;
-out:
 	pamt_unlock(&l);
 	return ret;
 }

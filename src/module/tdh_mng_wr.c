@@ -12,24 +12,14 @@ uint64_t tdh_mng_wr(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 	uint64_t wr_request = regs->r[REG_R9], old = 0, ret;
 	struct md_td t = { .m = m, .lp = lp };
 	struct pamt_lock l;
-	struct tdr *tdr;
-	struct tdcs *tdcs;
 
 	regs->r[REG_R8] = 0;
-	ret = pamt_check_lock_explicit(m, tdr_pa, OPERAND_ID_RCX, false, PT_TDR, &l);
+	ret = md_td_open(&t, tdr_pa, TDH_MNG_WR_LEAF, &l);
 	if (ret)
 		return ret;
-	tdr = td_map_tdr(m, tdr_pa);
-	ret = tdr ? td_check_state(m, tdr, TDH_MNG_WR_LEAF, &tdcs) : TDX_SEAMCALL_VMFAILINVALID;
-	if (ret)
-		goto out;
-	t.tdr = tdr;
-	t.tdcs = tdcs;
-	t.debug = tdcs->attributes & TD_ATTRIBUTES_DEBUG_MASK;
 	/* The element is written, or nothing is: md_td_write checks everything before storing. */
 	ret = md_td_write(&t, field_id, value, wr_request, &old);
 	regs->r[REG_R8] = old;
-out:
 	pamt_unlock(&l);
 	return ret;
 }

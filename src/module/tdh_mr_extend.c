@@ -51,11 +51,7 @@ uint64_t tdh_mr_extend(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 	regs->r[REG_RCX] = 0;
 	regs->r[REG_RDX] = 0;
 	/* Exclusive: MRTD is one running hash, extended in the order the host calls. */
-	ret = pamt_check_lock_explicit(m, tdr_pa, OPERAND_ID_RDX, true, PT_TDR, &l);
-	if (ret)
-		return ret;
-	tdr = td_map_tdr(m, tdr_pa);
-	ret = tdr ? td_check_state(m, tdr, TDH_MR_EXTEND_LEAF, &tdcs) : TDX_SEAMCALL_VMFAILINVALID;
+	ret = td_open(m, tdr_pa, OPERAND_ID_RDX, true, TDH_MR_EXTEND_LEAF, &l, &tdr, &tdcs);
 	if (!ret)
 		ret = find_chunk(m, regs, tdr, tdcs, gpa, &chunk);
 	if (ret)

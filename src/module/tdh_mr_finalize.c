@@ -22,14 +22,11 @@ uint64_t tdh_mr_finalize(struct tdx_module *m, unsigned lp, struct tdx_regs *reg
 	struct tdr *tdr;
 	struct tdcs *tdcs;
 	uint8_t mrtd[48];
-	uint64_t ret = td_lock_map_tdr(m, tdr_pa, OPERAND_ID_RCX, true, &l, &tdr);
+	uint64_t ret = td_open(m, tdr_pa, OPERAND_ID_RCX, true, TDH_MR_FINALIZE_LEAF, &l, &tdr, &tdcs);
 
 	(void)lp;
 	if (ret)
 		return ret;
-	ret = td_check_state(m, tdr, TDH_MR_FINALIZE_LEAF, &tdcs);
-	if (ret)
-		goto out;
 	if (!tdcs->num_vcpus) {
 		ret = TDX_NO_VCPUS;
 		goto out;

@@ -8,14 +8,11 @@ uint64_t tdh_vp_create(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 	struct tdr *tdr;
 	struct tdcs *tdcs;
 	struct tdvps *vp;
-	uint64_t ret = td_lock_map_tdr(m, tdr_pa, OPERAND_ID_RDX, false, &lt, &tdr);
+	uint64_t ret = td_open(m, tdr_pa, OPERAND_ID_RDX, false, TDH_VP_CREATE_LEAF, &lt, &tdr, &tdcs);
 
 	(void)lp;
 	if (ret)
 		return ret;
-	ret = td_check_state(m, tdr, TDH_VP_CREATE_LEAF, &tdcs);
-	if (ret)
-		goto out;
 	ret = pamt_check_lock_explicit(m, tdvpr_pa, OPERAND_ID_RCX, true, PT_NDA, &lv);
 	if (ret)
 		goto out;
