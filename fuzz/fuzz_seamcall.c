@@ -44,11 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "abi_leaves.h"
-#include "abi_metadata.h"
-#include "abi_status.h"
-#include "tdx_arch.h"
-#include "vmm/sim.h"
+#include "fixture.h" /* the tests' machine and raw-SEAMCALL helpers */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -72,7 +68,7 @@ static const struct {
 #define NLEAVES (sizeof(leaves) / sizeof(leaves[0]))
 
 struct fz {
-	struct sim s;
+	struct fx fx;
 	struct tdx_host *h;
 	struct plat *p;
 	bool raw;
@@ -107,17 +103,7 @@ static uint8_t next(struct fz *f) { return f->pos < f->n ? f->d[f->pos++] : 0; }
 static uint64_t seamcall(struct fz *f, unsigned lp, uint64_t rax, uint64_t rcx, uint64_t rdx, uint64_t r8,
 			 uint64_t r9, struct tdx_regs *out)
 {
-	struct tdx_regs r = { { 0 } };
-
-	r.r[REG_RAX] = rax;
-	r.r[REG_RCX] = rcx;
-	r.r[REG_RDX] = rdx;
-	r.r[REG_R8] = r8;
-	r.r[REG_R9] = r9;
-	plat_seamcall(f->p, lp, &r);
-	if (out)
-		*out = r;
-	return r.r[REG_RAX];
+	return fx_call(&f->fx, lp, rax, rcx, rdx, r8, r9, out);
 }
 
 static bool seam_dead(const struct fz *f) { return plat_mce_count(f->p, NULL) != 0; }
@@ -436,23 +422,18 @@ static bool setup(struct fz *f)
 	struct plat_config cfg;
 	struct td_params tp;
 	uint8_t page[PAGE];
-	char err[256];
 
 	plat_config_default(&cfg);
 	cfg.packages = 2;
 	cfg.lps_per_package = 1;
 	cfg.ram_bytes = 4ull << 30;
 	plat_config_default_e820(&cfg);
-	if (sim_create(&f->s, &cfg, SIM_DEFAULT_PROFILE, NULL, NULL, err, sizeof(err))) {
-		fprintf(stderr, "fuzz_seamcall: %s\n", err);
+	/* VMX on for every LP: the raw machine's program may SEAMCALL right away */
+	if (!fx_create_cfg(&f->fx, &cfg))
 		return false;
-	}
-	f->h = &f->s.host;
-	f->p = f->s.plat;
-	if (f->raw) {
-		for (unsigned i = 0; i < plat_nr_lps(f->p); i++)
-			plat_lp_set_vmx(f->p, i, true);
-	} else if (sim_tdx_bringup(&f->s)) {
+	f->h = f->fx.h;
+	f->p = f->fx.p;
+	if (!f->raw && sim_tdx_bringup(&f->fx.s)) {
 		fprintf(stderr, "fuzz_seamcall: bring-up failed: %s\n", f->h->last_error);
 		return false;
 	}
@@ -518,7 +499,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		sweep(f);
 	}
-	sim_destroy(&f->s);
+	fx_destroy(&f->fx);
 	free(f);
 	return 0;
 }

@@ -179,3 +179,19 @@ uint64_t fx_td_init(struct fx *f, struct fx_td *td, const struct td_params *p, s
 	plat_host_write(f->p, pa, p, sizeof(*p));
 	return tdh_mng_init(f->h, 0, td->tdr, pa, out ? out : &a);
 }
+
+bool fx_vcpu_ready(struct fx *f, uint64_t tdr, uint64_t pages[MIN_TDVPS_PAGES])
+{
+	memset(pages, 0, MIN_TDVPS_PAGES * sizeof(pages[0]));
+	pages[0] = fx_page(f);
+	if (tdh_vp_create(f->h, 0, tdr, pages[0]))
+		return false;
+	for (unsigned i = 1; i < MIN_TDVPS_PAGES; i++) {
+		uint64_t cx = fx_page(f);
+		if (tdh_vp_addcx(f->h, 0, pages[0], cx))
+			return false;
+		pages[i] = cx;
+	}
+	/* VP.INIT associates the vCPU with LP 0: flush it now so that teardown needs no vCPU list */
+	return tdh_vp_init(f->h, 0, pages[0], 0) == TDX_SUCCESS && tdh_vp_flush(f->h, 0, pages[0]) == TDX_SUCCESS;
+}

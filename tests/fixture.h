@@ -64,4 +64,8 @@ uint64_t fx_td_init(struct fx *f, struct fx_td *td, const struct td_params *p, s
 /* The whole teardown: VPFLUSHDONE, CACHE.WB per package, KEY.FREEID, RECLAIM of every page. */
 bool fx_td_destroy(struct fx *f, struct fx_td *td);
 
+/* TDH.VP.CREATE + every TDVPX page + TDH.VP.INIT on LP 0, then TDH.VP.FLUSH: a vCPU that
+ * teardown can forget. pages[] gets the TDVPR then the TDVPX pages added (0 = not added). */
+bool fx_vcpu_ready(struct fx *f, uint64_t tdr, uint64_t pages[MIN_TDVPS_PAGES]);
+
 #endif

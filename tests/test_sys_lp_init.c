@@ -62,3 +62,16 @@ TEST(lp_init_inconsistent_cpuid)
 	CHECK_EQ(fx_call(&f, 1, TDH_SYS_LP_INIT_LEAF, 0, 0, 0, 0, NULL), TDX_SUCCESS);
 	fx_destroy(&f);
 }
+
+TEST(lp_init_inconsistent_tsc_adjust)
+{
+	struct fx f;
+	REQUIRE(fx_create(&f));
+	REQUIRE_EQ(fx_call(&f, 0, TDH_SYS_INIT_LEAF, 0, 0, 0, 0, NULL), TDX_SUCCESS);
+	/* the host moved LP 1's TSC after TDH.SYS.INIT sampled IA32_TSC_ADJUST on LP 0 */
+	plat_wrmsr(f.p, 1, MSR_IA32_TSC_ADJUST, 1000);
+	CHECK_EQ(fx_call(&f, 1, TDH_SYS_LP_INIT_LEAF, 0, 0, 0, 0, NULL), TDX_INCONSISTENT_MSR + MSR_IA32_TSC_ADJUST);
+	plat_wrmsr(f.p, 1, MSR_IA32_TSC_ADJUST, 0);
+	CHECK_EQ(fx_call(&f, 1, TDH_SYS_LP_INIT_LEAF, 0, 0, 0, 0, NULL), TDX_SUCCESS);
+	fx_destroy(&f);
+}

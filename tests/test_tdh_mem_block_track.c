@@ -83,18 +83,13 @@ static bool build_memory(struct blk_td *t)
 
 static bool add_vcpu(struct blk_td *t)
 {
-	uint64_t vpr = fx_page(&t->f);
+	uint64_t pg[MIN_TDVPS_PAGES];
+	bool ok = fx_vcpu_ready(&t->f, t->td.tdr, pg);
 
-	if (tdh_vp_create(t->f.h, 0, t->td.tdr, vpr))
-		return false;
-	own(t, vpr);
-	for (int i = 0; i < 5; i++) {
-		uint64_t cx = fx_page(&t->f);
-		if (tdh_vp_addcx(t->f.h, 0, vpr, cx))
-			return false;
-		own(t, cx);
-	}
-	return tdh_vp_init(t->f.h, 0, vpr, 0) == TDX_SUCCESS;
+	for (unsigned i = 0; i < MIN_TDVPS_PAGES; i++)
+		if (pg[i])
+			own(t, pg[i]);
+	return ok;
 }
 
 static bool blk_setup_params(struct blk_td *t, const struct td_params *p, bool finalize)

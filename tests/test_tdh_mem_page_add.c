@@ -634,7 +634,8 @@ static bool add_vcpu(struct fx *f, const struct fx_td *td)
 	for (int i = 0; i < 5; i++)
 		if (tdh_vp_addcx(f->h, 0, vpr, fx_page(f)))
 			return false;
-	return tdh_vp_init(f->h, 0, vpr, 0) == TDX_SUCCESS;
+	/* VP.INIT associates the vCPU with LP 0; flush it now so that teardown needs no vCPU list */
+	return tdh_vp_init(f->h, 0, vpr, 0) == TDX_SUCCESS && tdh_vp_flush(f->h, 0, vpr) == TDX_SUCCESS;
 }
 
 /* MRTD after TDH.MR.FINALIZE is the SHA-384 of exactly the blocks PAGE.ADD and MR.EXTEND fed,

@@ -12,6 +12,7 @@
 #define PUB_MAPPED 0x04
 /* Architectural view of a PENDING 4 KiB leaf: no RWX, MT = WB, IPAT, PS, SVE. */
 #define PENDING_4K(hpa) (SVE | (hpa) | 0xF0)
+#define SZ_2M_TEST UINT64_C(0x200000)
 
 struct aug_td {
 	struct fx f;
@@ -37,7 +38,8 @@ static bool aug_setup(struct aug_td *t)
 	for (int i = 0; i < 5; i++)
 		if (tdh_vp_addcx(t->f.h, 0, t->vpr, fx_page(&t->f)))
 			return false;
-	return tdh_vp_init(t->f.h, 0, t->vpr, 0) == TDX_SUCCESS;
+	/* VP.INIT associates the vCPU with LP 0; flush it now so that teardown needs no vCPU list */
+	return tdh_vp_init(t->f.h, 0, t->vpr, 0) == TDX_SUCCESS && tdh_vp_flush(t->f.h, 0, t->vpr) == TDX_SUCCESS;
 }
 
 static uint64_t add_sept(struct fx *f, const struct fx_td *td, uint64_t gpa, unsigned top, unsigned bottom)
@@ -158,13 +160,14 @@ TEST(page_aug_page_info_walk_and_entry_errors)
 	uint64_t gpa = 2 * GiB + 3 * 4096, page, added;
 	REQUIRE(aug_setup(&t));
 	page = fx_page(&t.f);
-	/* PAGE_INFO: reserved bits, level (2 MiB is not supported by this build), alignment */
+	/* PAGE_INFO: reserved bits, level (0 or 1), alignment to the level */
 	CHECK_EQ(fx_call(&t.f, 0, TDH_MEM_PAGE_AUG_LEAF, gpa | 0x8, t.td.tdr, page, 0, &r),
 		 TDX_OPERAND_INVALID + OPERAND_ID_RCX);
 	CHECK_EQ(fx_call(&t.f, 0, TDH_MEM_PAGE_AUG_LEAF, gpa | (1ull << 52), t.td.tdr, page, 0, &r),
 		 TDX_OPERAND_INVALID + OPERAND_ID_RCX);
-	CHECK_EQ(tdh_mem_page_aug(t.f.h, 0, t.td.tdr, 2 * GiB, 1, page, &a), TDX_OPERAND_INVALID + OPERAND_ID_RCX);
+	CHECK_EQ(tdh_mem_page_aug(t.f.h, 0, t.td.tdr, gpa, 1, page, &a), TDX_OPERAND_INVALID + OPERAND_ID_RCX);
 	CHECK_EQ(tdh_mem_page_aug(t.f.h, 0, t.td.tdr, 2 * GiB, 2, page, &a), TDX_OPERAND_INVALID + OPERAND_ID_RCX);
+	CHECK_EQ(tdh_mem_page_aug(t.f.h, 0, t.td.tdr, 2 * GiB, 3, page, &a), TDX_OPERAND_INVALID + OPERAND_ID_RCX);
 	/* private GPAs only (GPAW 48: shared bit 47, bits 51:48 zero) */
 	CHECK_EQ(tdh_mem_page_aug(t.f.h, 0, t.td.tdr, gpa | (1ull << 47), 0, page, &a),
 		 TDX_OPERAND_INVALID + OPERAND_ID_RCX);
@@ -242,5 +245,116 @@ TEST(page_aug_page_is_reclaimed_before_the_tdr)
 	CHECK_EQ(a.rcx, PT_REG);
 	CHECK_EQ(a.rdx, t.td.tdr);
 	CHECK_EQ(tdh_phymem_page_reclaim(t.f.h, 0, t.td.tdr, &a), TDX_TD_ASSOCIATED_PAGES_EXIST);
+	fx_destroy(&t.f);
+}
+
+/* ---- 2 MiB AUG (PAGE_INFO level 1). ---- */
+
+/* A PENDING 2 MiB leaf as the host sees it, and the PAMT level RDMD reports (R8). */
+#define PUB_NL_MAPPED 0x84
+#define PENDING_2M(hpa) PENDING_4K(hpa)
+
+static uint64_t pamt_level(struct fx *f, uint64_t pa)
+{
+	struct tdx_module_args a;
+
+	return tdh_phymem_page_rdmd(f->h, 0, pa, &a) ? UINT64_MAX : a.r8;
+}
+
+static uint64_t chunk_2m(struct fx *f)
+{
+	return host_alloc_phys(f->h, SZ_2M_TEST, SZ_2M_TEST, 0);
+}
+
+TEST(page_aug_2m_pending_leaf_and_pamt)
+{
+	struct aug_td t;
+	struct tdx_module_args a;
+	uint64_t gpa = 0x40000000, chunk, owner = 0, cnt;
+	REQUIRE(aug_setup(&t));
+	REQUIRE_EQ(add_sept(&t.f, &t.td, gpa, 3, 2), TDX_SUCCESS);
+	REQUIRE_EQ(tdh_mr_finalize(t.f.h, 0, t.td.tdr), TDX_SUCCESS);
+	REQUIRE((chunk = chunk_2m(&t.f)) != 0);
+	cnt = chldcnt(&t.f, &t.td);
+	CHECK_EQ(tdh_mem_page_aug(t.f.h, 0, t.td.tdr, gpa, 1, chunk, &a), TDX_SUCCESS);
+	CHECK_EQ(a.rcx, 0);
+	CHECK_EQ(a.rdx, 0);
+	/* owned at the 2 MiB level: every 4 KiB page inside reports the 2M entry */
+	CHECK_EQ(pamt_type(&t.f, chunk, &owner), PT_REG);
+	CHECK_EQ(owner, t.td.tdr);
+	CHECK_EQ(pamt_level(&t.f, chunk), PT_2MB);
+	CHECK_EQ(pamt_type(&t.f, chunk + SZ_2M_TEST - 4096, &owner), PT_REG);
+	CHECK_EQ(pamt_level(&t.f, chunk + SZ_2M_TEST - 4096), PT_2MB);
+	CHECK_EQ(chldcnt(&t.f, &t.td), cnt + 512);
+	CHECK_EQ(tdh_mem_sept_rd(t.f.h, 0, t.td.tdr, gpa, 1, &a), TDX_SUCCESS);
+	CHECK_EQ(a.rcx, PENDING_2M(chunk));
+	CHECK_EQ(a.rdx, ARCH_INFO(1, PUB_PENDING));
+	/* the same GPA again, and a 4 KiB AUG below the 2 MiB leaf (the walk stops at it) */
+	CHECK_EQ(tdh_mem_page_aug(t.f.h, 0, t.td.tdr, gpa, 1, chunk_2m(&t.f), &a),
+		 TDX_EPT_ENTRY_STATE_INCORRECT + OPERAND_ID_RCX);
+	CHECK_EQ(a.rcx, PENDING_2M(chunk));
+	CHECK_EQ(a.rdx, ARCH_INFO(1, PUB_PENDING));
+	CHECK_EQ(tdh_mem_page_aug(t.f.h, 0, t.td.tdr, gpa + 4096, 0, fx_page(&t.f), &a),
+		 TDX_EPT_WALK_FAILED + OPERAND_ID_RCX);
+	CHECK_EQ(a.rcx, PENDING_2M(chunk));
+	CHECK_EQ(a.rdx, ARCH_INFO(1, PUB_PENDING));
+	/* no 4 KiB page of the 2 MiB page can be given to anything else */
+	CHECK_EQ(tdh_mem_sept_add(t.f.h, 0, t.td.tdr, gpa + SZ_2M_TEST, 1, chunk + 4096, &a),
+		 TDX_PAGE_METADATA_INCORRECT + OPERAND_ID_R8);
+	/* REMOVE (blocked and tracked, the TD is running) gives back the whole 2 MiB */
+	REQUIRE_EQ(tdh_mem_range_block(t.f.h, 0, t.td.tdr, gpa, 1, &a), TDX_SUCCESS);
+	REQUIRE_EQ(tdh_mem_track(t.f.h, 0, t.td.tdr), TDX_SUCCESS);
+	CHECK_EQ(tdh_mem_page_remove(t.f.h, 0, t.td.tdr, gpa, 1, &a), TDX_SUCCESS);
+	CHECK_EQ(a.rcx, chunk);
+	CHECK_EQ(chldcnt(&t.f, &t.td), cnt);
+	CHECK_EQ(pamt_type(&t.f, chunk, NULL), PT_NDA);
+	CHECK_EQ(pamt_level(&t.f, chunk), PT_4KB);
+	fx_destroy(&t.f);
+}
+
+TEST(page_aug_2m_errors)
+{
+	struct aug_td t;
+	struct tdx_module_args a;
+	uint64_t gpa = 0x40000000, chunk, used, cnt;
+	REQUIRE(aug_setup(&t));
+	REQUIRE((chunk = chunk_2m(&t.f)) != 0);
+	/* GPA not 2 MiB aligned for level 1 */
+	CHECK_EQ(tdh_mem_page_aug(t.f.h, 0, t.td.tdr, gpa + 4096, 1, chunk, &a), TDX_OPERAND_INVALID + OPERAND_ID_RCX);
+	/* no level-2 SEPT page yet: the walk stops at level 2 */
+	REQUIRE_EQ(add_sept(&t.f, &t.td, gpa, 3, 3), TDX_SUCCESS);
+	CHECK_EQ(tdh_mem_page_aug(t.f.h, 0, t.td.tdr, gpa, 1, chunk, &a), TDX_EPT_WALK_FAILED + OPERAND_ID_RCX);
+	CHECK_EQ(a.rcx, SVE);
+	CHECK_EQ(a.rdx, ARCH_INFO(2, PUB_FREE));
+	REQUIRE_EQ(add_sept(&t.f, &t.td, gpa, 2, 2), TDX_SUCCESS);
+	/* R8: 2 MiB alignment, KeyID bits, TDMR, PAMT type at 2 MiB, every 4 KiB page free */
+	CHECK_EQ(tdh_mem_page_aug(t.f.h, 0, t.td.tdr, gpa, 1, chunk + 4096, &a), TDX_OPERAND_INVALID + OPERAND_ID_R8);
+	CHECK_EQ(tdh_mem_page_aug(t.f.h, 0, t.td.tdr, gpa, 1, chunk | (1ull << plat_hkid_shift(t.f.p)), &a),
+		 TDX_OPERAND_INVALID + OPERAND_ID_R8);
+	CHECK_EQ(tdh_mem_page_aug(t.f.h, 0, t.td.tdr, gpa, 1, 3 * GiB, &a), TDX_OPERAND_ADDR_RANGE_ERROR + OPERAND_ID_R8);
+	used = chunk + 511 * 4096;
+	REQUIRE_EQ(add_sept(&t.f, &t.td, gpa + SZ_2M_TEST, 1, 1), TDX_SUCCESS);
+	REQUIRE_EQ(tdh_mem_page_aug(t.f.h, 0, t.td.tdr, gpa + SZ_2M_TEST, 0, used, &a), TDX_SUCCESS);
+	cnt = chldcnt(&t.f, &t.td);
+	CHECK_EQ(tdh_mem_page_aug(t.f.h, 0, t.td.tdr, gpa, 1, chunk, &a), TDX_PAGE_METADATA_INCORRECT + OPERAND_ID_R8);
+	CHECK_EQ(a.rcx, 0);
+	CHECK_EQ(a.rdx, 0);
+	CHECK_EQ(pamt_type(&t.f, chunk, NULL), PT_NDA);
+	CHECK_EQ(chldcnt(&t.f, &t.td), cnt);
+	/* a 2 MiB range that is already a TD page at 2 MiB */
+	REQUIRE_EQ(tdh_mem_page_aug(t.f.h, 0, t.td.tdr, gpa + 2 * SZ_2M_TEST, 1, chunk = chunk_2m(&t.f), &a),
+		   TDX_SUCCESS);
+	CHECK_EQ(tdh_mem_page_aug(t.f.h, 0, t.td.tdr, gpa, 1, chunk, &a), TDX_PAGE_METADATA_INCORRECT + OPERAND_ID_R8);
+	/* a 4 KiB page inside it neither */
+	CHECK_EQ(tdh_mem_page_aug(t.f.h, 0, t.td.tdr, gpa + SZ_2M_TEST + 4096, 0, chunk + 8192, &a),
+		 TDX_PAGE_METADATA_INCORRECT + OPERAND_ID_R8);
+	/* a level-1 entry that links a page table is not FREE */
+	CHECK_EQ(tdh_mem_page_aug(t.f.h, 0, t.td.tdr, gpa + SZ_2M_TEST, 1, chunk_2m(&t.f), &a),
+		 TDX_EPT_ENTRY_STATE_INCORRECT + OPERAND_ID_RCX);
+	CHECK_EQ(a.rcx, 0x7);
+	CHECK_EQ(a.rdx, ARCH_INFO(1, PUB_NL_MAPPED));
+	/* nothing was left locked: a free 2 MiB range is taken now */
+	CHECK_EQ(tdh_mem_page_aug(t.f.h, 0, t.td.tdr, gpa, 1, chunk_2m(&t.f), &a), TDX_SUCCESS);
+	CHECK_EQ(chldcnt(&t.f, &t.td), cnt + 1024);
 	fx_destroy(&t.f);
 }

@@ -440,3 +440,22 @@ TEST(mng_init_cpuid_values)
 	CHECK_EQ(cpuid_lo(&f, &cfg, 0x80000008, UINT32_MAX) & 0xffff, 0x3934);
 	fx_destroy(&f);
 }
+
+/* TDH.MNG.INIT reads the TSC: IA32_TSC_ADJUST must still be what TDH.SYS.INIT sampled. The
+ * TD stays uninitialised and a later call with the MSR restored succeeds. */
+TEST(mng_init_inconsistent_tsc_adjust)
+{
+	struct fx f;
+	struct fx_td td;
+	struct td_params p;
+	REQUIRE(fx_create(&f));
+	REQUIRE(fx_bringup(&f));
+	fx_td_params_default(&p);
+	REQUIRE(td_partial(&f, &td, true, 6));
+	plat_wrmsr(f.p, 0, MSR_IA32_TSC_ADJUST, (uint64_t)-5);
+	CHECK_EQ(fx_td_init(&f, &td, &p, NULL), TDX_INCONSISTENT_MSR + MSR_IA32_TSC_ADJUST);
+	plat_wrmsr(f.p, 0, MSR_IA32_TSC_ADJUST, 0);
+	CHECK_EQ(fx_td_init(&f, &td, &p, NULL), TDX_SUCCESS);
+	CHECK(fx_td_destroy(&f, &td));
+	fx_destroy(&f);
+}

@@ -164,6 +164,8 @@ TEST(mng_wr_tdr_and_states)
 	CHECK_EQ(wr(&f, &td, HP_ID, 20000, ALL, &old), TDX_SUCCESS);
 	CHECK_EQ(old, 1000000);
 	/* teardown */
+	REQUIRE_EQ(tdh_mng_vpflushdone(f.h, 0, td.tdr), TDX_FLUSHVP_NOT_DONE); /* VP.INIT associated it */
+	REQUIRE_EQ(tdh_vp_flush(f.h, 0, vpr), TDX_SUCCESS);
 	REQUIRE_EQ(tdh_mng_vpflushdone(f.h, 0, td.tdr), TDX_SUCCESS);
 	CHECK_EQ(wr(&f, &td, HP_ID, 30000, ALL, &old), TDX_TD_KEYS_NOT_CONFIGURED);
 	fx_destroy(&f);

@@ -36,6 +36,10 @@ TEST(vp_create_addcx_init)
 		CHECK_EQ(tdh_vp_addcx(f.h, 0, vpr, cx[i]), TDX_SUCCESS);
 	CHECK_EQ(tdh_vp_addcx(f.h, 0, vpr, cx[5]), TDX_TDCX_NUM_INCORRECT);
 	CHECK_EQ(tdh_mr_finalize(f.h, 0, td.tdr), TDX_NO_VCPUS);
+	/* the host moved this LP's TSC since TDH.SYS.INIT */
+	plat_wrmsr(f.p, 0, MSR_IA32_TSC_ADJUST, 77);
+	CHECK_EQ(tdh_vp_init(f.h, 0, vpr, 0x809000), TDX_INCONSISTENT_MSR + MSR_IA32_TSC_ADJUST);
+	plat_wrmsr(f.p, 0, MSR_IA32_TSC_ADJUST, 0);
 	CHECK_EQ(tdh_vp_init(f.h, 0, vpr, 0x809000), TDX_SUCCESS);
 	CHECK_EQ(tdh_vp_init(f.h, 0, vpr, 0x809000), TDX_VCPU_STATE_INCORRECT);
 	CHECK_EQ(tdh_vp_addcx(f.h, 0, vpr, cx[5]), TDX_VCPU_STATE_INCORRECT);

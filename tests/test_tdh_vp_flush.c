@@ -1,4 +1,5 @@
-/* TDH.VP.FLUSH: operand and state checks; a vCPU that never ran is associated with no LP. */
+/* TDH.VP.FLUSH: operand and state checks; TDH.VP.INIT associates a vCPU with its LP, VP.FLUSH
+ * on that LP dissociates it, and TDH.MNG.VPFLUSHDONE needs every vCPU flushed. */
 #include "fixture.h"
 
 static bool td_initialised(struct fx *f, struct fx_td *td)
@@ -25,20 +26,26 @@ static uint64_t vcpu(struct fx *f, struct fx_td *td, unsigned ncx)
 	return vpr;
 }
 
-TEST(vp_flush_of_a_vcpu_that_never_ran)
+TEST(vp_flush_association_from_vp_init)
 {
 	struct fx f;
 	struct fx_td td;
-	uint64_t vpr;
+	uint64_t vpr, v;
 	REQUIRE(fx_create(&f));
 	REQUIRE(td_initialised(&f, &td));
 	REQUIRE((vpr = vcpu(&f, &td, 5)) != 0);
-	/* on every LP: TDH.VP.ENTER never associated it with one */
-	for (unsigned lp = 0; lp < plat_nr_lps(f.p); lp++)
+	/* VP.INIT ran on LP 0: only there can the vCPU be flushed */
+	for (unsigned lp = 1; lp < plat_nr_lps(f.p); lp++)
 		CHECK_EQ(tdh_vp_flush(f.h, lp, vpr), TDX_VCPU_NOT_ASSOCIATED);
-	/* RUNNABLE makes no difference; VPFLUSHDONE sees no associated vCPU */
+	REQUIRE_EQ(tdh_mng_rd(f.h, 0, td.tdr, MD_TD_FIELDS_NUM_ASSOC_VCPUS_FIELD_ID, &v), TDX_SUCCESS);
+	CHECK_EQ(v, 1);
 	REQUIRE_EQ(tdh_mr_finalize(f.h, 0, td.tdr), TDX_SUCCESS);
-	CHECK_EQ(tdh_vp_flush(f.h, 1, vpr), TDX_VCPU_NOT_ASSOCIATED);
+	CHECK_EQ(tdh_mng_vpflushdone(f.h, 0, td.tdr), TDX_FLUSHVP_NOT_DONE);
+	CHECK_EQ(tdh_vp_flush(f.h, 0, vpr), TDX_SUCCESS);
+	REQUIRE_EQ(tdh_mng_rd(f.h, 0, td.tdr, MD_TD_FIELDS_NUM_ASSOC_VCPUS_FIELD_ID, &v), TDX_SUCCESS);
+	CHECK_EQ(v, 0);
+	/* flushed: associated with no LP any more */
+	CHECK_EQ(tdh_vp_flush(f.h, 0, vpr), TDX_VCPU_NOT_ASSOCIATED);
 	CHECK_EQ(tdh_mng_vpflushdone(f.h, 0, td.tdr), TDX_SUCCESS);
 	/* the keys are gone in teardown */
 	CHECK_EQ(tdh_vp_flush(f.h, 0, vpr), TDX_TD_KEYS_NOT_CONFIGURED);
@@ -68,6 +75,7 @@ TEST(vp_flush_operand_checks)
 	/* a vCPU still missing TDVPX pages cannot be mapped whole */
 	REQUIRE((partial = vcpu(&f, &td, 2)) != 0);
 	CHECK_EQ(tdh_vp_flush(f.h, 0, partial), TDX_TDCX_NUM_INCORRECT);
-	CHECK_EQ(tdh_vp_flush(f.h, 0, vpr), TDX_VCPU_NOT_ASSOCIATED);
+	CHECK_EQ(tdh_vp_flush(f.h, 1, vpr), TDX_VCPU_NOT_ASSOCIATED);
+	CHECK_EQ(tdh_vp_flush(f.h, 0, vpr), TDX_SUCCESS);
 	fx_destroy(&f);
 }

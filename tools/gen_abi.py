@@ -153,6 +153,8 @@ def gen_structs(data, out):
     for group in ('td_lifecycle_state', 'vcpu_state', 'sys_state', 'kot_entry_state'):
         for k, v in enums[group].items():
             h('#define %s %d' % (cname(k), v))
+    for k, v in enums['last_td_exit'].items():
+        h('#define LAST_EXIT_%s %d' % (cname(k), v))
     pamt = [s for s in st['structures'] if s['name'] == 'PAMT_ENTRY'][0]
     for k, v in pamt['page_type_enum'].items():
         h('#define %s %d' % (k, v))
@@ -168,11 +170,17 @@ def gen_structs(data, out):
     for e in sorted(sept['l1_states'], key=lambda e: e['table_index']):
         h('\t[SEPT_%s] = { %s, %s }, \\' % (cname(e['state']), e['encoding'], e['public_state_hex']))
     h('}')
+    h('/* SEPT_STATESET_<FLAG>: the L1 states having that flag, as a bit set over enum sept_state. */')
+    for flag in sept['l1_states'][0]['flags']:
+        states = [e for e in sorted(sept['l1_states'], key=lambda e: e['table_index']) if e['flags'][flag]]
+        h('#define SEPT_STATESET_%s (%s)' % (cname(flag), ' | '.join(
+            '(1u << SEPT_%s)' % cname(e['state']) for e in states) or '0u'))
     h('#define SEPTE_INIT_VALUE UINT64_C(%s)' % sept['init_values']['free_entry'].split()[0])
     h('#define MIN_NUM_TDCS_PAGES %du' % enums['tdcs_pages']['MIN_NUM_TDCS_PAGES'])
     h('#define MAX_NUM_TDCS_PAGES %du' % enums['tdcs_pages']['MAX_NUM_TDCS_PAGES'])
     h('#define TDCS_PAGE_MSR_BITMAPS %du' % enums['tdcs_pages']['page_index']['MSR_BITMAPS'])
     h('#define TDCS_PAGE_SEPT_ROOT %du' % enums['tdcs_pages']['page_index']['SEPT_ROOT'])
+    h('#define TDCS_PAGE_ZERO_PAGE %du' % enums['tdcs_pages']['page_index']['ZERO_PAGE'])
     h('#define MIN_TDVPS_PAGES %du' % enums['tdvps_pages']['MIN_TDVPS_PAGES'])
     h('#define MAX_PKGS %d' % enums['max_pkgs'])
     h('#define MAX_HKIDS %d' % enums['max_hkids'])
@@ -182,16 +190,30 @@ def gen_structs(data, out):
     h.close()
 
 
-def field_table(h, c, fields, tag):
-    """Emit a metadata field table: id, sizes, element layout and host access masks."""
+MD_FLAG_BITS = [('special_rd_handling', 'MD_FLAG_SPECIAL_RD'), ('special_wr_handling', 'MD_FLAG_SPECIAL_WR')]
+MD_ATTR_BITS = [('hpa', 'MD_FLAG_HPA'), ('gpa', 'MD_FLAG_GPA'), ('shared', 'MD_FLAG_SHARED'),
+                ('private', 'MD_FLAG_PRIVATE')]
+
+
+def field_flags(f):
+    flags = [m for k, m in MD_FLAG_BITS if f.get(k)]
+    attrs = (f.get('attributes') or {}).get('set_bits') or []
+    flags += [m for k, m in MD_ATTR_BITS if k in attrs]
+    return ' | '.join(flags) or '0'
+
+
+def field_table(h, c, fields, tag, offsets=None):
+    """Emit a metadata field table: id, sizes, element layout, host access masks, special
+    handling / attribute flags and the element store offset (offsets[i], else 0)."""
     c('const struct md_field_desc %s[] = {' % tag)
-    for f in fields:
+    for i, f in enumerate(fields):
         rd = f.get('vmm_rd_mask', f.get('prod_rd_mask', '0x0'))
         wr = f.get('vmm_wr_mask', f.get('prod_wr_mask', '0x0'))
-        c('\t{ UINT64_C(%s), "%s", %d, %d, %d, %d, UINT64_C(%s), UINT64_C(%s), UINT64_C(%s), UINT64_C(%s) },' % (
+        c('\t{ UINT64_C(%s), "%s", %d, %d, %d, %d, UINT64_C(%s), UINT64_C(%s), UINT64_C(%s), UINT64_C(%s), %s, %#x },' % (
             f['field_id'], f['name'], f['element_size_bytes'], f['num_fields'],
             f['num_elements_per_field'], f['field_code_stride_per_element'], rd,
-            f.get('dbg_rd_mask', rd), wr, f.get('dbg_wr_mask', wr)))
+            f.get('dbg_rd_mask', rd), wr, f.get('dbg_wr_mask', wr), field_flags(f),
+            offsets[i] if offsets else 0))
     c('};')
     c('const unsigned %s_count = %d;' % (tag, len(fields)))
     h('extern const struct md_field_desc %s[];' % tag)
@@ -199,6 +221,25 @@ def field_table(h, c, fields, tag):
     for i, f in enumerate(fields):
         h('#define %s_%s_IDX %d' % (tag.upper(), cname(f['name']), i))
         h('#define %s_%s_FIELD_ID UINT64_C(%s)' % (tag.upper(), cname(f['name']), f['field_id']))
+
+
+def gen_vp_tables(h, c, md, st):
+    """VP-context tables. TDVPS elements live at the 1.5.01 implementation offsets of the data;
+    the TD VMCS (opaque to software on hardware) gets a generated layout in the VMCS page of
+    the TDVPS: 8 bytes per element, in table order."""
+    pages = [s for s in st['structures'] if s['name'] == 'misc enums'][0]['tdvps_pages']
+    vmcs_base = pages['page_index']['VMCS'] * 4096
+    tdvps = md['tdvps_fields']
+    field_table(h, c, tdvps, 'md_tdvps_fields', [hx(f['impl_offset_in_1_5_01']) for f in tdvps])
+    offs, n = [], 0
+    for f in md['td_vmcs_fields']:
+        offs.append(vmcs_base + 8 * n)
+        n += f['num_fields'] * f['num_elements_per_field']
+    assert 8 * n <= 4096, 'TD VMCS store fits its page'
+    field_table(h, c, md['td_vmcs_fields'], 'md_td_vmcs_fields', offs)
+    h('#define TDVPS_PAGE_VMCS %du' % pages['page_index']['VMCS'])
+    h('#define TDVPS_PAGE_VAPIC %du' % pages['page_index']['VAPIC'])
+    h('#define MAX_TDVPS_PAGES %du' % pages['MAX_TDVPS_PAGES'])
 
 
 def gen_metadata(data, out):
@@ -218,7 +259,12 @@ def gen_metadata(data, out):
     h('\tuint64_t dbg_rd_mask;   /* host read of a debug TD */')
     h('\tuint64_t host_wr_mask;')
     h('\tuint64_t dbg_wr_mask;')
+    h('\tuint8_t flags;          /* MD_FLAG_* */')
+    h('\tuint32_t offset;        /* VP fields: byte offset of element 0 in the TDVPS pages */')
     h('};\n')
+    for i, (_, m) in enumerate(MD_FLAG_BITS + MD_ATTR_BITS):
+        h('#define %s %#xu' % (m, 1 << i))
+    h('')
     for fld in md['field_id_encoding']['fields']:
         lo, hi = fld['bits'], fld['bits']
         if ':' in fld['bits']:
@@ -232,6 +278,7 @@ def gen_metadata(data, out):
     c('#include "abi_metadata.h"\n')
     field_table(h, c, md['global_sys_fields'], 'md_sys_fields')
     field_table(h, c, md['tdr_tdcs_fields'], 'md_td_fields')
+    gen_vp_tables(h, c, md, load(data, 'structures.json'))
     feats = [f for f in md['global_sys_fields'] if f['name'] == 'TDX_FEATURES0'][0]
     names = feats['value_in_tdx_1_5_01'].get('bits_set', {})
     c('const char *const md_tdx_features0_names[64] = {')

@@ -80,6 +80,16 @@ uint64_t tdh_mem_sept_remove(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa, 
 			     struct tdx_module_args *out);
 uint64_t tdh_mem_sept_rd(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa, uint64_t gpa, unsigned level,
 			 struct tdx_module_args *out);
+/* Move the page mapped at gpa (4 KiB, level 0) to page_pa; out.rcx = the old page's HPA. */
+uint64_t tdh_mem_page_relocate(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa, uint64_t gpa, unsigned level,
+			       uint64_t page_pa, struct tdx_module_args *out);
+/* Merge the 512 leaves below gpa | level (1: 2 MiB, 2: 1 GiB) into one; out.rcx = the freed
+ * SEPT page. version 1: out.r9..r11 = freed L2 SEPT pages (NULL_PA). */
+uint64_t tdh_mem_page_promote(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa, uint64_t gpa, unsigned level,
+			      unsigned version, struct tdx_module_args *out);
+/* Split the large leaf at gpa | level into sept_page_pa (no L2 SEPT pages). */
+uint64_t tdh_mem_page_demote(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa, uint64_t gpa, unsigned level,
+			     uint64_t sept_page_pa, struct tdx_module_args *out);
 /* Any leaf, for tests and tools: registers in, registers out. */
 uint64_t tdx_seamcall(struct tdx_host *h, unsigned cpu, struct tdx_regs *regs);
 
@@ -175,5 +185,13 @@ void tdx_free_tdmrs(struct tdx_host *h);
 /* Physical memory for host data structures (PAMTs, TDMR_INFO, buffers). 0 on failure. */
 uint64_t host_alloc_phys(struct tdx_host *h, uint64_t size, uint64_t align, uint64_t near);
 void host_log(struct tdx_host *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* TDH.VP.RD version 0 (*value from R8) and TDH.VP.WR (value/mask in R8/R9, *old from R8).
+ * tdh_vp_rd_next is version 1: *next gets the next readable field id (RDX, -1 when none). */
+uint64_t tdh_vp_rd(struct tdx_host *h, unsigned cpu, uint64_t tdvpr_pa, uint64_t field_id, uint64_t *value);
+uint64_t tdh_vp_rd_next(struct tdx_host *h, unsigned cpu, uint64_t tdvpr_pa, uint64_t field_id, uint64_t *value,
+			uint64_t *next);
+uint64_t tdh_vp_wr(struct tdx_host *h, unsigned cpu, uint64_t tdvpr_pa, uint64_t field_id, uint64_t value,
+		   uint64_t mask, uint64_t *old);
 
 #endif

@@ -341,6 +341,13 @@ uint64_t tdh_mem_sept_rd(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa, uint
 	return call(h, cpu, TDH_MEM_SEPT_RD_LEAF, out);
 }
 
+uint64_t tdh_mem_page_relocate(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa, uint64_t gpa, unsigned level,
+			       uint64_t page_pa, struct tdx_module_args *out)
+{
+	*out = (struct tdx_module_args){ .rcx = gpa | level, .rdx = tdr_pa, .r8 = page_pa };
+	return call(h, cpu, TDH_MEM_PAGE_RELOCATE_LEAF, out);
+}
+
 /* Linux's seamcall_prerr mapping: the instruction's own failures first, then busy and
  * entropy conditions the caller may retry, then everything else as an I/O error. */
 int tdx_status_to_errno(uint64_t status)
@@ -398,4 +405,53 @@ const char *tdx_status_str(uint64_t status, char *buf, size_t len)
 	}
 	snprintf(buf, len, "%s", name ? name : "unknown status");
 	return buf;
+}
+
+/* PAGE_INFO = gpa | level (1: 2 MiB, 2: 1 GiB); out.rcx = the freed SEPT page's HPA. Version 1
+ * also returns freed L2 SEPT pages in R9..R11 (NULL_PA without L2 VMs). */
+uint64_t tdh_mem_page_promote(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa, uint64_t gpa, unsigned level,
+			      unsigned version, struct tdx_module_args *out)
+{
+	*out = (struct tdx_module_args){ .rcx = gpa | level, .rdx = tdr_pa };
+	return call(h, cpu, TDH_MEM_PAGE_PROMOTE_LEAF | ((uint64_t)version << LEAF_AND_VERSION_VERSION_SHIFT), out);
+}
+
+/* Split the large leaf at gpa | level into a new SEPT page; no L2 SEPT pages (NULL_PA). */
+uint64_t tdh_mem_page_demote(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa, uint64_t gpa, unsigned level,
+			     uint64_t sept_page_pa, struct tdx_module_args *out)
+{
+	*out = (struct tdx_module_args){
+		.rcx = gpa | level, .rdx = tdr_pa, .r8 = sept_page_pa, .r9 = NULL_PA, .r10 = NULL_PA, .r11 = NULL_PA
+	};
+	return call(h, cpu, TDH_MEM_PAGE_DEMOTE_LEAF, out);
+}
+
+uint64_t tdh_vp_rd(struct tdx_host *h, unsigned cpu, uint64_t tdvpr_pa, uint64_t field_id, uint64_t *value)
+{
+	struct tdx_module_args a = { .rcx = tdvpr_pa, .rdx = field_id };
+	uint64_t ret = call(h, cpu, TDH_VP_RD_LEAF, &a);
+
+	*value = a.r8;
+	return ret;
+}
+
+uint64_t tdh_vp_rd_next(struct tdx_host *h, unsigned cpu, uint64_t tdvpr_pa, uint64_t field_id, uint64_t *value,
+			uint64_t *next)
+{
+	struct tdx_module_args a = { .rcx = tdvpr_pa, .rdx = field_id };
+	uint64_t ret = call(h, cpu, TDH_VP_RD_LEAF | (UINT64_C(1) << LEAF_AND_VERSION_VERSION_SHIFT), &a);
+
+	*value = a.r8;
+	*next = a.rdx;
+	return ret;
+}
+
+uint64_t tdh_vp_wr(struct tdx_host *h, unsigned cpu, uint64_t tdvpr_pa, uint64_t field_id, uint64_t value,
+		   uint64_t mask, uint64_t *old)
+{
+	struct tdx_module_args a = { .rcx = tdvpr_pa, .rdx = field_id, .r8 = value, .r9 = mask };
+	uint64_t ret = call(h, cpu, TDH_VP_WR_LEAF, &a);
+
+	*old = a.r8;
+	return ret;
 }

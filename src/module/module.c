@@ -15,7 +15,7 @@
 #define MODULE_HANDLER_TDH_MEM_PAGE_ADD tdh_mem_page_add
 #define MODULE_HANDLER_TDH_MEM_SEPT_ADD tdh_mem_sept_add
 #define MODULE_HANDLER_TDH_VP_ADDCX tdh_vp_addcx
-#define MODULE_HANDLER_TDH_MEM_PAGE_RELOCATE NULL
+#define MODULE_HANDLER_TDH_MEM_PAGE_RELOCATE tdh_mem_page_relocate
 #define MODULE_HANDLER_TDH_MEM_PAGE_AUG tdh_mem_page_aug
 #define MODULE_HANDLER_TDH_MEM_RANGE_BLOCK tdh_mem_range_block
 #define MODULE_HANDLER_TDH_MNG_KEY_CONFIG tdh_mng_key_config
@@ -25,7 +25,7 @@
 #define MODULE_HANDLER_TDH_MEM_RD tdh_mem_rd
 #define MODULE_HANDLER_TDH_MNG_WR tdh_mng_wr
 #define MODULE_HANDLER_TDH_MEM_WR tdh_mem_wr
-#define MODULE_HANDLER_TDH_MEM_PAGE_DEMOTE NULL
+#define MODULE_HANDLER_TDH_MEM_PAGE_DEMOTE tdh_mem_page_demote
 #define MODULE_HANDLER_TDH_MR_EXTEND tdh_mr_extend
 #define MODULE_HANDLER_TDH_MR_FINALIZE tdh_mr_finalize
 #define MODULE_HANDLER_TDH_VP_FLUSH tdh_vp_flush
@@ -33,10 +33,10 @@
 #define MODULE_HANDLER_TDH_MNG_KEY_FREEID tdh_mng_key_freeid
 #define MODULE_HANDLER_TDH_MNG_INIT tdh_mng_init
 #define MODULE_HANDLER_TDH_VP_INIT tdh_vp_init
-#define MODULE_HANDLER_TDH_MEM_PAGE_PROMOTE NULL
+#define MODULE_HANDLER_TDH_MEM_PAGE_PROMOTE tdh_mem_page_promote
 #define MODULE_HANDLER_TDH_PHYMEM_PAGE_RDMD tdh_phymem_page_rdmd
 #define MODULE_HANDLER_TDH_MEM_SEPT_RD tdh_mem_sept_rd
-#define MODULE_HANDLER_TDH_VP_RD NULL
+#define MODULE_HANDLER_TDH_VP_RD tdh_vp_rd
 #define MODULE_HANDLER_TDH_MNG_KEY_RECLAIMID tdh_mng_key_reclaimid
 #define MODULE_HANDLER_TDH_PHYMEM_PAGE_RECLAIM tdh_phymem_page_reclaim
 #define MODULE_HANDLER_TDH_MEM_PAGE_REMOVE tdh_mem_page_remove
@@ -53,7 +53,7 @@
 #define MODULE_HANDLER_TDH_PHYMEM_CACHE_WB tdh_phymem_cache_wb
 #define MODULE_HANDLER_TDH_PHYMEM_PAGE_WBINVD tdh_phymem_page_wbinvd
 #define MODULE_HANDLER_TDH_MEM_SEPT_WR NULL /* no dispatcher case in 1.5.01 either */
-#define MODULE_HANDLER_TDH_VP_WR NULL
+#define MODULE_HANDLER_TDH_VP_WR tdh_vp_wr
 #define MODULE_HANDLER_TDH_SYS_LP_SHUTDOWN tdh_sys_lp_shutdown
 #define MODULE_HANDLER_TDH_SYS_CONFIG tdh_sys_config
 #define MODULE_HANDLER_TDH_SERVTD_BIND NULL

@@ -221,3 +221,14 @@ uint64_t module_allowed_fms(const struct tdx_module *m, unsigned n)
 		return 0;
 	return cpuid_allowed_fms[start + n].native_fms | cpuid_allowed_fms[start + n].latest_stepping;
 }
+
+uint64_t module_check_tsc_adjust(struct tdx_module *m, unsigned lp)
+{
+	uint64_t v;
+
+	if (plat_rdmsr(m->plat, lp, MSR_IA32_TSC_ADJUST, &v))
+		v = 0;
+	if (v != m->ia32_tsc_adjust)
+		return api_error_with_operand_id(TDX_INCONSISTENT_MSR, MSR_IA32_TSC_ADJUST);
+	return TDX_SUCCESS;
+}

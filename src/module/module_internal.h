@@ -88,6 +88,11 @@ struct module_tdmr {
 	atomic_flag lock;                  /* one TDMR.INIT per TDMR at a time */
 };
 
+struct tdx_module;
+/* IA32_TSC_ADJUST of this LP against the value TDH.SYS.INIT sampled: the host must not shift
+ * the TSC under the module. TDX_INCONSISTENT_MSR + the MSR index otherwise. */
+uint64_t module_check_tsc_adjust(struct tdx_module *m, unsigned lp);
+
 struct tdx_module {
 	struct plat *plat;
 	const struct module_profile_desc *profile;
@@ -118,6 +123,7 @@ struct tdx_module {
 	uint32_t last_ext_leaf;
 	unsigned max_pa, la_width;
 	uint64_t xcr0_supported, xss_supported;
+	uint64_t ia32_tsc_adjust; /* sampled at TDH.SYS.INIT; later leaves that read the TSC compare */
 	bool cpuid_finalized; /* complete_cpuid_handling() ran (TDH.SYS.CONFIG) */
 
 	/* TDMRs */
@@ -206,15 +212,20 @@ uint64_t tdh_vp_addcx(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
 uint64_t tdh_vp_init(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
 uint64_t tdh_mr_finalize(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
 uint64_t tdh_mem_page_aug(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
+uint64_t tdh_mem_page_promote(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
+uint64_t tdh_mem_page_demote(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
 uint64_t tdh_mem_rd(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
 uint64_t tdh_mem_wr(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
 uint64_t tdh_mng_wr(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
 uint64_t tdh_vp_flush(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
+uint64_t tdh_vp_rd(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
+uint64_t tdh_vp_wr(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
 uint64_t tdh_mem_range_block(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
 uint64_t tdh_mem_range_unblock(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
 uint64_t tdh_mem_track(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
 uint64_t tdh_mem_page_remove(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
 uint64_t tdh_mem_sept_remove(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
 uint64_t tdh_mem_sept_rd(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
+uint64_t tdh_mem_page_relocate(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
 
 #endif

@@ -306,10 +306,7 @@ static bool op_state_tracking_required(uint32_t op)
 	return op == OP_STATE_RUNNABLE || op == OP_STATE_LIVE_EXPORT || op == OP_STATE_LIVE_IMPORT;
 }
 
-/* structures.json l1_states flag tlb_tracking_required. */
-#define SEPT_SET_TLB_TRACKING_REQUIRED                                                                  \
-	(~(SEPT_SET(SEPT_FREE) | SEPT_SET(SEPT_REMOVED) | SEPT_SET(SEPT_EXPORTED_BLOCKEDW) |            \
-	   SEPT_SET(SEPT_PENDING_EXPORTED_BLOCKEDW)))
+#define SEPT_SET_TLB_TRACKING_REQUIRED SEPT_STATESET_TLB_TRACKING_REQUIRED
 
 /* BEPOCH against a consistent snapshot of TD_EPOCH and the previous epoch's vCPU count. */
 static bool tlb_tracked(struct tdcs *tdcs, uint64_t bepoch)
@@ -355,4 +352,97 @@ uint64_t sept_page_is_free(struct tdx_module *m, const struct tdr *tdr, uint64_t
 	for (unsigned i = 0; i < SEPT_ENTRIES && *is_free; i++)
 		*is_free = sept_state_of(__atomic_load_n(&page[i], __ATOMIC_ACQUIRE)) == SEPT_FREE;
 	return TDX_SUCCESS;
+}
+
+uint64_t *sept_map_page(struct tdx_module *m, const struct tdr *tdr, uint64_t pa)
+{
+	return map_sept_page(m, pa, tdr->hkid);
+}
+
+uint64_t sept_pamt_children(struct tdx_module *m, uint64_t hpa, unsigned level,
+			    struct pamt_entry *child[SEPT_ENTRIES])
+{
+	uint64_t step = sept_level_size(level - 1);
+	struct pamt_entry *e[3];
+
+	/* Entries of one level are not contiguous in the simulated memory across PAMT pages: walk
+	 * each child. The range lies in one initialised TDMR (TDMRs are 1 GiB aligned). */
+	for (unsigned i = 0; i < SEPT_ENTRIES; i++) {
+		if (pamt_entries(m, hpa + i * step, e))
+			return TDX_SEAMCALL_VMFAILINVALID;
+		child[i] = e[level - 1];
+	}
+	return TDX_SUCCESS;
+}
+
+/* 2 MiB of the free-range check: alignment, the 2M entry exclusive and PT_NDA, its 4K entries
+ * PT_NDA (read unlocked, like the real module: the exclusive 2M lock keeps new 4K owners out
+ * since every 4K explicit check takes the 2M entry shared). */
+static uint64_t lock_free_2m(struct tdx_module *m, uint64_t hpa, uint32_t operand, struct pamt_lock *l)
+{
+	struct pamt_entry *e[3], *child[SEPT_ENTRIES];
+	uint64_t st;
+
+	if ((hpa & (SZ_2M - 1)) || module_pa_has_hkid(m, hpa) || hpa >= (UINT64_C(1) << MODULE_MAX_PA))
+		return api_error_with_operand_id(TDX_OPERAND_INVALID, operand);
+	st = pamt_walk(m, hpa, &e[2], &e[1], &e[0]);
+	if (st == TDX_OPERAND_ADDR_RANGE_ERROR)
+		return api_error_with_operand_id(st, operand);
+	if (st)
+		return st;
+	if (!pamt_entry_try_lock_shared(e[2]))
+		return api_error_with_operand_id(TDX_OPERAND_BUSY, operand);
+	l->e1g = e[2];
+	/* A 1 GiB leaf ends the walk above the requested size. */
+	if (e[2]->pt == PT_REG) {
+		pamt_unlock(l);
+		return api_error_with_operand_id(TDX_PAGE_METADATA_INCORRECT, operand);
+	}
+	if (!pamt_entry_try_lock_exclusive(e[1])) {
+		pamt_unlock(l);
+		return api_error_with_operand_id(TDX_OPERAND_BUSY, operand);
+	}
+	l->leaf = e[1];
+	l->exclusive = true;
+	st = e[1]->pt == PT_NDA ? sept_pamt_children(m, hpa, 1, child) : TDX_PAGE_METADATA_INCORRECT;
+	for (unsigned i = 0; st == TDX_SUCCESS && i < SEPT_ENTRIES; i++)
+		if (child[i]->pt != PT_NDA)
+			st = TDX_PAGE_METADATA_INCORRECT;
+	if (st == TDX_PAGE_METADATA_INCORRECT)
+		st = api_error_with_operand_id(st, operand);
+	if (st)
+		pamt_unlock(l);
+	return st;
+}
+
+uint64_t sept_pamt_lock_free_range(struct tdx_module *m, uint64_t hpa, uint32_t operand, unsigned level,
+				   struct pamt_lock *l)
+{
+	if (level == 0)
+		return pamt_check_lock_explicit(m, hpa, operand, true, PT_NDA, l);
+	memset(l, 0, sizeof(*l));
+	return lock_free_2m(m, hpa, operand, l);
+}
+
+uint64_t sept_unblocked_leaf(uint64_t e)
+{
+	switch (sept_state_of(e)) {
+	case SEPT_BLOCKED:
+		return sept_with_state((e & ~SEPTE_MT_MASK) | SEPTE_MT_WB | SEPTE_RWX, SEPT_MAPPED);
+	case SEPT_PENDING_BLOCKED:
+		return sept_with_state(e, SEPT_PENDING);
+	default:
+		return e;
+	}
+}
+
+int sept_page_fill(struct tdx_module *m, uint64_t pa, unsigned hkid, uint64_t first, uint64_t stride)
+{
+	uint64_t *q = map_sept_page(m, pa, hkid);
+
+	if (!q)
+		return -1;
+	for (unsigned i = 0; i < SEPT_ENTRIES; i++)
+		q[i] = first + i * stride;
+	return 0;
 }

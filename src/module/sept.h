@@ -119,11 +119,10 @@ int sept_page_init(struct tdx_module *m, uint64_t pa, unsigned hkid);
 /* Sets of L1 states, one bit per enum sept_state. The per-leaf allowed states and the state
  * flags are those of structures.json (seamcall_allowed_states, l1_states[].flags). */
 #define SEPT_SET(s) (UINT32_C(1) << (s))
-#define SEPT_SET_ANY_BLOCKED (SEPT_SET(SEPT_NL_BLOCKED) | SEPT_SET(SEPT_BLOCKED) | SEPT_SET(SEPT_PENDING_BLOCKED))
-#define SEPT_SET_ANY_PENDING                                                                        \
-	(SEPT_SET(SEPT_PENDING) | SEPT_SET(SEPT_PENDING_BLOCKED) | SEPT_SET(SEPT_PENDING_BLOCKEDW) |   \
-	 SEPT_SET(SEPT_PENDING_EXPORTED_BLOCKEDW) | SEPT_SET(SEPT_PENDING_EXPORTED_DIRTY) |              \
-	 SEPT_SET(SEPT_PENDING_EXPORTED_DIRTY_BLOCKEDW))
+/* The state-flag sets are generated (abi_structs.h SEPT_STATESET_<FLAG>); these names stay for
+ * the leaves that use them. */
+#define SEPT_SET_ANY_BLOCKED SEPT_STATESET_ANY_BLOCKED
+#define SEPT_SET_ANY_PENDING SEPT_STATESET_ANY_PENDING
 
 static inline bool sept_state_in(enum sept_state s, uint32_t set)
 {
@@ -178,5 +177,32 @@ uint64_t sept_op_tracking_gate(struct tdx_regs *regs, const struct sept_op *op, 
 /* Are all 512 entries of the SEPT page at pa FREE? TDX_SEAMCALL_VMFAILINVALID after a
  * machine check. */
 uint64_t sept_page_is_free(struct tdx_module *m, const struct tdr *tdr, uint64_t pa, bool *is_free);
+
+/* ---- Helpers of the leaves that map or restructure large pages (AUG, PROMOTE, DEMOTE). ---- */
+
+/* The real module's check_and_lock_free_range_hpa: a page of 4 KiB (level 0) or 2 MiB (level 1)
+ * for a new TD page. Alignment to its size, no KeyID bits, in an initialised TDMR, its PAMT
+ * entry at exactly that size locked exclusive and PT_NDA and, at 2 MiB, all 512 4 KiB entries
+ * under it PT_NDA. TDX_OPERAND_INVALID / ADDR_RANGE_ERROR / BUSY / PAGE_METADATA_INCORRECT +
+ * operand otherwise; on failure nothing stays locked. */
+uint64_t sept_pamt_lock_free_range(struct tdx_module *m, uint64_t hpa, uint32_t operand, unsigned level,
+				   struct pamt_lock *l);
+
+/* The 512 PAMT entries one size below the level-1 (2 MiB) or level-2 (1 GiB) page at hpa.
+ * TDX_SEAMCALL_VMFAILINVALID after a machine check on the PAMT. */
+uint64_t sept_pamt_children(struct tdx_module *m, uint64_t hpa, unsigned level,
+			    struct pamt_entry *child[SEPT_ENTRIES]);
+
+/* A leaf entry made unblocked, as DEMOTE hands it to the smaller pages: BLOCKED becomes MAPPED
+ * (RWX, WB), PENDING_BLOCKED becomes PENDING; anything else is returned unchanged. */
+uint64_t sept_unblocked_leaf(uint64_t e);
+
+/* The entries of the SEPT page at pa (already initialised under hkid) set to leaf values:
+ * entry i = first + i * stride. -1 after a machine check. */
+int sept_page_fill(struct tdx_module *m, uint64_t pa, unsigned hkid, uint64_t first, uint64_t stride);
+
+/* The SEPT page at pa (a non-leaf entry's child) mapped under the TD's key, NULL after a machine
+ * check. */
+uint64_t *sept_map_page(struct tdx_module *m, const struct tdr *tdr, uint64_t pa);
 
 #endif

@@ -150,6 +150,11 @@ static bool op_state_allows(uint32_t leaf, uint32_t op)
 	}
 }
 
+/* TDCS.OP_STATE_LOCK is not modelled, on purpose: in 1.5.01 the leaves that hold the TDR
+ * exclusive (MNG.INIT, PAGE.ADD, MR.EXTEND, MR.FINALIZE, ...) skip it and every other TD leaf
+ * takes it shared; only the migration leaves (TDH.EXPORT.* / TDH.IMPORT.*, not implemented)
+ * take it exclusive. Without an exclusive holder the shared acquire always succeeds, so
+ * TDX_OPERAND_BUSY + OPERAND_ID_OP_STATE cannot happen with the leaves this module has. */
 uint64_t td_check_state(struct tdx_module *m, struct tdr *tdr, uint32_t leaf, struct tdcs **tdcs)
 {
 	if (tdr->fatal)

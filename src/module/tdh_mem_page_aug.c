@@ -1,5 +1,6 @@
-/* TDH.MEM.PAGE.AUG (leaf 6): after TDH.MNG.INIT (also before TDH.MR.FINALIZE), map a free
- * 4 KiB page as PENDING at a private GPA whose Secure EPT reaches level 0. The guest must
+/* TDH.MEM.PAGE.AUG (leaf 6): after TDH.MNG.INIT (also before TDH.MR.FINALIZE), map a free page
+ * of 4 KiB (PAGE_INFO level 0) or 2 MiB (level 1, a 2 MiB aligned HPA whose 512 4 KiB pages are
+ * all free) as PENDING at a private GPA whose Secure EPT reaches that level. The guest must
  * accept it (TDG.MEM.PAGE.ACCEPT, which initialises it under the TD's key) before use.
  *
  * The page's contents are left as they are, as in the real module: AUG does not copy, zero
@@ -7,97 +8,46 @@
  * host last wrote until acceptance; a PENDING leaf has no permissions, so no leaf (not even
  * TDH.MEM.RD of a debug TD) reads through it meanwhile.
  *
- * Deviation: PAGE_INFO level 1 (2 MiB AUG, allowed by 1.5.01) is refused with
- * TDX_OPERAND_INVALID + RCX; this build has no 2 MiB PAMT ownership yet. */
+ * A 2 MiB page is owned at the 2 MiB level of the PAMT (PT_REG, owner TDR); its 4 KiB entries
+ * stay PT_NDA, as in the real module. A pending 2 MiB leaf starts with its accept counter (HPA
+ * bits 20:12) zero, which the aligned HPA gives. */
 #include "sept.h"
 
-struct page_aug {
-	uint64_t page_info, tdr_pa, page_pa;
-	uint64_t gpa;
-	struct pamt_lock tdr_lock, page_lock;
-	struct tdr *tdr;
-	struct tdcs *tdcs;
-	bool tree_locked, entry_locked;
-	struct sept_walk w;
-};
+#define AUG_ALLOWED (SEPT_SET(SEPT_FREE) | SEPT_SET(SEPT_REMOVED))
 
-/* PENDING 4 KiB leaf: no permissions, TDP set, write-back with IPAT like every leaf. */
+/* PENDING leaf: no permissions, TDP set, write-back with IPAT like every leaf. */
 static uint64_t pending_leaf_entry(uint64_t page_pa)
 {
 	return SEPTE_SVE | SEPTE_TDP | (page_pa & SEPTE_HPA_MASK) | SEPTE_PS | SEPTE_IPAT | SEPTE_MT_WB;
 }
 
-/* TDR (shared), TD state, PAGE_INFO and the private GPA, in the real module's order. */
-static uint64_t check_td(struct tdx_module *m, struct page_aug *a)
-{
-	unsigned level;
-	uint64_t ret = td_open(m, a->tdr_pa, OPERAND_ID_RDX, false, TDH_MEM_PAGE_AUG_LEAF, &a->tdr_lock, &a->tdr, &a->tdcs);
-	if (!ret)
-		ret = sept_check_page_info(a->page_info, 0, 0, &a->gpa, &level);
-	if (!ret)
-		ret = sept_check_private_gpa(a->tdcs, a->gpa);
-	return ret;
-}
-
-/* Tree lock (shared), walk to level 0, host entry lock, FREE or REMOVED entry. */
-static uint64_t lock_entry(struct tdx_module *m, struct tdx_regs *regs, struct page_aug *a)
-{
-	uint64_t ret;
-
-	if (!sept_tree_try_lock(a->tdcs, false))
-		return api_error_with_operand_id(TDX_OPERAND_BUSY, OPERAND_ID_SEPT_TREE);
-	a->tree_locked = true;
-	ret = sept_walk_to_level(m, a->tdr, a->tdcs, a->gpa, 0, &a->w);
-	if (ret == api_error_with_operand_id(TDX_EPT_WALK_FAILED, OPERAND_ID_RCX))
-		sept_set_details(regs, a->w.value, a->w.level);
-	if (ret)
-		return ret;
-	if (!sept_entry_try_lock(&a->w)) {
-		sept_set_details(regs, a->w.value, 0);
-		return api_error_with_operand_id(TDX_OPERAND_BUSY, OPERAND_ID_RCX);
-	}
-	a->entry_locked = true;
-	if (sept_state_of(a->w.value) != SEPT_FREE && sept_state_of(a->w.value) != SEPT_REMOVED) {
-		sept_set_details(regs, a->w.value, 0);
-		return api_error_with_operand_id(TDX_EPT_ENTRY_STATE_INCORRECT, OPERAND_ID_RCX);
-	}
-	return TDX_SUCCESS;
-}
-
-static void unlock_all(struct page_aug *a)
-{
-	if (a->entry_locked)
-		sept_entry_unlock(&a->w);
-	if (a->tree_locked)
-		sept_tree_unlock(a->tdcs, false);
-	pamt_unlock(&a->page_lock);
-	pamt_unlock(&a->tdr_lock);
-}
-
 uint64_t tdh_mem_page_aug(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 {
-	struct page_aug a = { .page_info = regs->r[REG_RCX], .tdr_pa = regs->r[REG_RDX], .page_pa = regs->r[REG_R8] };
-	uint64_t ret;
+	uint64_t page_info = regs->r[REG_RCX], tdr_pa = regs->r[REG_RDX], page_pa = regs->r[REG_R8], ret;
+	struct sept_op op = { 0 };
+	struct pamt_lock page_lock = { 0 };
 
 	(void)lp;
 	regs->r[REG_RCX] = 0;
 	regs->r[REG_RDX] = 0;
-	ret = check_td(m, &a);
+	ret = sept_op_lock_td(m, tdr_pa, OPERAND_ID_RDX, TDH_MEM_PAGE_AUG_LEAF, &op);
 	if (!ret)
-		ret = lock_entry(m, regs, &a);
+		ret = sept_op_lock_entry(m, regs, page_info, 0, 1, false, &op);
+	if (!ret && !sept_state_in(sept_state_of(op.w.value), AUG_ALLOWED))
+		ret = sept_op_entry_error(regs, &op, TDX_EPT_ENTRY_STATE_INCORRECT);
 	if (!ret)
-		ret = pamt_check_lock_explicit(m, a.page_pa, OPERAND_ID_R8, true, PT_NDA, &a.page_lock);
+		ret = sept_pamt_lock_free_range(m, page_pa, OPERAND_ID_R8, op.level, &page_lock);
 	if (ret)
 		goto out;
 
 	/* Nothing can fail past this point. */
-	/* One store publishes the leaf and drops the entry lock (TDEL is 0 in the new value). */
-	__atomic_store_n(a.w.entry, pending_leaf_entry(a.page_pa), __ATOMIC_RELEASE);
-	a.entry_locked = false;
-	__atomic_fetch_add(&a.tdr->chldcnt, 1, __ATOMIC_SEQ_CST);
-	pamt_set(a.page_lock.leaf, PT_REG, a.tdr_pa);
-	a.page_lock.leaf->bepoch = 0;
+	sept_op_store(&op, pending_leaf_entry(page_pa));
+	/* Other AUGs and REMOVEs of this TD run concurrently (the TDR is only held shared). */
+	__atomic_fetch_add(&op.tdr->chldcnt, UINT64_C(1) << (SEPT_LEVEL_BITS * op.level), __ATOMIC_SEQ_CST);
+	pamt_set(page_lock.leaf, PT_REG, tdr_pa);
+	page_lock.leaf->bepoch = 0;
 out:
-	unlock_all(&a);
+	pamt_unlock(&page_lock);
+	sept_op_unlock(&op);
 	return ret;
 }

@@ -15,16 +15,12 @@
 #define PAGE_NOT_USED_FLAG (UINT64_C(1) << 63)
 
 struct sept_add {
+	struct sept_op op;
 	uint64_t page_info, handle;
 	uint64_t page;    /* new L1 SEPT page (R8 with bit 63 ignored) or NULL_PA */
 	uint64_t flagged; /* v1 R8 output: NULL_PA once consumed, bit 63 set if one existed */
-	uint64_t gpa;
-	unsigned level;
-	struct pamt_lock tdr_lock, page_lock;
-	struct tdr *tdr;
-	struct tdcs *tdcs;
-	struct sept_walk w;
-	bool tree_locked, entry_locked, add;
+	struct pamt_lock page_lock;
+	bool add;
 };
 
 static bool l2_pages_given(const struct tdx_regs *regs)
@@ -32,37 +28,32 @@ static bool l2_pages_given(const struct tdx_regs *regs)
 	return regs->r[REG_R9] != NULL_PA || regs->r[REG_R10] != NULL_PA || regs->r[REG_R11] != NULL_PA;
 }
 
-static uint64_t state_incorrect(struct tdx_regs *regs, const struct sept_add *a)
-{
-	sept_set_details(regs, a->w.value, a->level);
-	return api_error_with_operand_id(TDX_EPT_ENTRY_STATE_INCORRECT, OPERAND_ID_RCX);
-}
-
 /* The parent entry is locked: is there a page to link, and may it be linked there? */
 static uint64_t check_parent_and_page(struct tdx_module *m, struct tdx_regs *regs, unsigned version,
 				      struct sept_add *a)
 {
-	enum sept_state s = sept_state_of(a->w.value);
+	enum sept_state s = sept_state_of(a->op.w.value);
 	uint64_t ret;
 
 	if (s != SEPT_FREE && s != SEPT_NL_MAPPED)
-		return state_incorrect(regs, a);
+		return sept_op_entry_error(regs, &a->op, TDX_EPT_ENTRY_STATE_INCORRECT);
 	if (a->page == NULL_PA) {
 		/* Version 1 may name only L2 pages, under an L1 page that exists already. */
 		if (!version)
 			return api_error_with_operand_id(TDX_OPERAND_INVALID, OPERAND_ID_R8);
-		return s == SEPT_NL_MAPPED ? TDX_SUCCESS : state_incorrect(regs, a);
+		return s == SEPT_NL_MAPPED ? TDX_SUCCESS
+					   : sept_op_entry_error(regs, &a->op, TDX_EPT_ENTRY_STATE_INCORRECT);
 	}
 	if (s == SEPT_NL_MAPPED) {
 		if (!(a->handle & TD_HANDLE_AND_FLAGS_ALLOW_EXISTING_L2_SEPT_ADD_MODE_MASK))
-			return state_incorrect(regs, a);
+			return sept_op_entry_error(regs, &a->op, TDX_EPT_ENTRY_STATE_INCORRECT);
 		a->flagged |= PAGE_NOT_USED_FLAG;
 		return TDX_SUCCESS;
 	}
 	ret = pamt_check_lock_explicit(m, a->page, OPERAND_ID_R8, true, PT_NDA, &a->page_lock);
 	if (ret)
 		return ret;
-	if (sept_page_init(m, a->page, a->tdr->hkid))
+	if (sept_page_init(m, a->page, a->op.tdr->hkid))
 		return api_error_with_operand_id(TDX_OPERAND_INVALID, OPERAND_ID_R8);
 	a->add = true;
 	return TDX_SUCCESS;
@@ -75,26 +66,11 @@ static uint64_t check_and_lock(struct tdx_module *m, struct tdx_regs *regs, unsi
 
 	if (a->handle & TD_HANDLE_RESERVED)
 		return api_error_with_operand_id(TDX_OPERAND_INVALID, OPERAND_ID_RDX);
-	ret = td_open(m, tdr_pa, OPERAND_ID_RDX, false, TDH_MEM_SEPT_ADD_LEAF, &a->tdr_lock, &a->tdr, &a->tdcs);
+	ret = sept_op_lock_td(m, tdr_pa, OPERAND_ID_RDX, TDH_MEM_SEPT_ADD_LEAF, &a->op);
 	if (!ret)
-		ret = sept_check_page_info(a->page_info, 1, sept_root_level(a->tdcs), &a->gpa, &a->level);
-	if (!ret)
-		ret = sept_check_private_gpa(a->tdcs, a->gpa);
+		ret = sept_op_lock_entry(m, regs, a->page_info, 1, UINT32_MAX, false, &a->op);
 	if (ret)
 		return ret;
-	if (!sept_tree_try_lock(a->tdcs, false))
-		return api_error_with_operand_id(TDX_OPERAND_BUSY, OPERAND_ID_SEPT_TREE);
-	a->tree_locked = true;
-	ret = sept_walk_to_level(m, a->tdr, a->tdcs, a->gpa, a->level, &a->w);
-	if (ret == api_error_with_operand_id(TDX_EPT_WALK_FAILED, OPERAND_ID_RCX))
-		sept_set_details(regs, a->w.value, a->w.level);
-	if (ret)
-		return ret;
-	if (!sept_entry_try_lock(&a->w)) {
-		sept_set_details(regs, a->w.value, a->w.level);
-		return api_error_with_operand_id(TDX_OPERAND_BUSY, OPERAND_ID_RCX);
-	}
-	a->entry_locked = true;
 	return check_parent_and_page(m, regs, version, a);
 }
 
@@ -103,21 +79,10 @@ static void commit(struct sept_add *a)
 	pamt_set(a->page_lock.leaf, PT_EPT, a->handle & TD_HANDLE_AND_FLAGS_TDR_HPA_MASK);
 	a->page_lock.leaf->bepoch = 0;
 	/* Other SEPT.ADDs of this TD run concurrently (the TDR is only held shared). */
-	__atomic_fetch_add(&a->tdr->chldcnt, 1, __ATOMIC_SEQ_CST);
-	/* One store links the page and drops the entry lock (TDEL is 0 in the new value). */
-	__atomic_store_n(a->w.entry, sept_nl_mapped_entry(a->page), __ATOMIC_RELEASE);
-	a->entry_locked = false;
+	__atomic_fetch_add(&a->op.tdr->chldcnt, 1, __ATOMIC_SEQ_CST);
+	/* One store links the page and drops the entry lock. */
+	sept_op_store(&a->op, sept_nl_mapped_entry(a->page));
 	a->flagged = NULL_PA;
-}
-
-static void unlock(struct sept_add *a)
-{
-	if (a->entry_locked)
-		sept_entry_unlock(&a->w);
-	if (a->tree_locked)
-		sept_tree_unlock(a->tdcs, false);
-	pamt_unlock(&a->page_lock);
-	pamt_unlock(&a->tdr_lock);
 }
 
 uint64_t tdh_mem_sept_add(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
@@ -139,7 +104,8 @@ uint64_t tdh_mem_sept_add(struct tdx_module *m, unsigned lp, struct tdx_regs *re
 	/* Nothing can fail past this point. */
 	if (!ret && a.add)
 		commit(&a);
-	unlock(&a);
+	pamt_unlock(&a.page_lock);
+	sept_op_unlock(&a.op);
 	/* Version 1 tells which pages it consumed, on failure too; R9..R11 were NULL_PA and stay. */
 	if (version)
 		regs->r[REG_R8] = a.flagged;

@@ -214,18 +214,21 @@ static uint64_t set_flags_and_eptp(struct tdx_module *m, struct tdr *tdr, struct
 	return TDX_SUCCESS;
 }
 
-/* The virtual TSC runs at TSC_FREQUENCY x 25 MHz: multiplier in 16.48 fixed point. The
- * IA32_TSC_ADJUST consistency check is not modelled (the platform has no TSC_ADJUST writes)
- * and neither is RDTSC, so the native TSC reads 0 now and the offset that makes the virtual
- * TSC start at 0 is 0. */
+/* The virtual TSC runs at TSC_FREQUENCY x 25 MHz: multiplier in 16.48 fixed point. The TSC
+ * is about to be read, so IA32_TSC_ADJUST must still be what TDH.SYS.INIT sampled. RDTSC is
+ * not modelled: the native TSC reads 0 now and the offset that makes the virtual TSC start
+ * at 0 is 0. */
 static uint64_t set_tsc(struct tdx_module *m, unsigned lp, struct tdcs *tdcs, const struct td_params *tp)
 {
-	uint64_t hz = native_tsc_hz(m, lp);
+	uint64_t hz = native_tsc_hz(m, lp), ret;
 	unsigned __int128 virt_hz = (unsigned __int128)tp->tsc_frequency * VIRT_TSC_FREQUENCY_UNIT_HZ;
 
 	if (tp->tsc_frequency < VIRT_TSC_FREQUENCY_MIN || tp->tsc_frequency > VIRT_TSC_FREQUENCY_MAX)
 		return invalid(OPERAND_ID_TSC_FREQUENCY);
 	tdcs->tsc_frequency = tp->tsc_frequency;
+	ret = module_check_tsc_adjust(m, lp);
+	if (ret)
+		return ret;
 	tdcs->tsc_multiplier = hz ? (uint64_t)((virt_hz << 48) / hz) : 0;
 	tdcs->tsc_offset = 0;
 	return TDX_SUCCESS;

@@ -63,6 +63,9 @@ uint64_t tdh_sys_init(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 	ret = sample_keyids(m, lp);
 	if (ret)
 		goto out;
+	/* An unreadable MSR reads as 0, like the platform default. */
+	if (plat_rdmsr(m->plat, lp, MSR_IA32_TSC_ADJUST, &m->ia32_tsc_adjust))
+		m->ia32_tsc_adjust = 0;
 	if (!cmr_table_valid(m)) {
 		ret = TDX_CMR_LIST_INVALID;
 		goto out;

@@ -24,6 +24,9 @@ uint64_t tdh_sys_lp_init(struct tdx_module *m, unsigned lp, struct tdx_regs *reg
 		ret = api_error_with_operand_id(TDX_INVALID_PKG_ID, plat_lp_package(m->plat, lp));
 		goto out;
 	}
+	ret = module_check_tsc_adjust(m, lp);
+	if (ret)
+		goto out;
 
 	/* Nothing can fail past this point. */
 	m->lp[lp].pkg = plat_lp_package(m->plat, lp);

@@ -3,9 +3,8 @@
  * later find no associated vCPU.
  *
  * Like the real module it does not check FATAL or OP_STATE: only the TD's keys, then that
- * the call runs on the vCPU's LP. A vCPU that never ran is associated with no LP, so the
- * answer is TDX_VCPU_NOT_ASSOCIATED (Linux ignores that status). No vCPU runs in this build
- * (TDH.VP.ENTER is not implemented), so that is the only outcome past the checks for now. */
+ * the call runs on the vCPU's LP (TDX_VCPU_NOT_ASSOCIATED otherwise, or once flushed; Linux
+ * ignores that status). TDH.VP.INIT associates a vCPU with the LP it ran on. */
 #include "tdvps.h"
 
 /* The real module's implicit TDR lock: the 4 KiB PAMT entry only, shared. */
@@ -58,14 +57,14 @@ uint64_t tdh_vp_flush(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 	ret = lock_tdr_implicit(m, tdr_pa, &tdr_entry);
 	if (!ret)
 		ret = map_vcpu(m, tdr_pa, tdvpr_pa, &tdcs, &vp);
-	if (!ret && (!vp->associated || vp->assoc_lpid != lp))
+	if (!ret && !tdvps_associated_with(vp, lp))
 		ret = TDX_VCPU_NOT_ASSOCIATED;
 	if (ret)
 		goto out;
 
 	/* Nothing can fail past this point. */
 	/* No VMCS or EPT translations are cached by the simulated LP: dissociating is all. */
-	vp->associated = false;
+	__atomic_store_n(&vp->assoc_lp1, 0, __ATOMIC_SEQ_CST);
 	__atomic_fetch_sub(&tdcs->num_assoc_vcpus, 1, __ATOMIC_SEQ_CST);
 out:
 	if (tdr_entry)

@@ -164,6 +164,7 @@ void plat_wrmsr(struct plat *p, unsigned lp, uint32_t msr, uint64_t val);
 #define MSR_IA32_MKTME_KEYID_PARTITIONING 0x87u
 #define MSR_IA32_SEAMRR_PHYS_BASE 0x1400u
 #define MSR_IA32_SEAMRR_PHYS_MASK 0x1401u
+#define MSR_IA32_TSC_ADJUST 0x3bu
 #define MSR_IA32_MISC_ENABLE 0x1a0u
 #define MSR_IA32_ARCH_CAPABILITIES 0x10au
 #define MSR_IA32_TME_ACTIVATE 0x982u

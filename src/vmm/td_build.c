@@ -72,7 +72,7 @@ static bool sept_known(struct td_build *b, uint64_t key)
 }
 
 /* Secure EPT pages down to the page table that maps gpa, top-down, like KVM's TDP MMU. */
-static int map_sept(struct td_build *b, uint64_t gpa)
+int td_build_map_sept(struct td_build *b, uint64_t gpa)
 {
 	struct tdx_module_args a;
 
@@ -99,7 +99,7 @@ int td_build_page_add_only(struct td_build *b, uint64_t gpa, const uint8_t data[
 	struct tdx_module_args a;
 	uint64_t target, st;
 
-	if (map_sept(b, gpa))
+	if (td_build_map_sept(b, gpa))
 		return -1;
 	target = page(b);
 	if (!target || plat_host_write(b->sim->plat, b->src_page, data, PAGE)) {

@@ -33,6 +33,8 @@ struct td_build {
 
 /* TDH.MNG.CREATE on a free HKID, KEY.CONFIG on every package, ADDCX, TDH.MNG.INIT. */
 int td_build_create(struct td_build *b, struct sim *s, const struct td_params *params);
+/* TDH.MEM.SEPT.ADD of every missing Secure EPT page above the 4 KiB leaf of gpa. */
+int td_build_map_sept(struct td_build *b, uint64_t gpa);
 /* Map, add and (if measure) extend one 4 KiB page of initial TD memory. */
 int td_build_add_page(struct td_build *b, uint64_t gpa, const uint8_t data[4096], bool measure);
 /* Only PAGE.ADD / only the 16 MR.EXTENDs of a page (two-pass order). */

@@ -1,0 +1,84 @@
+/* The KVM-TDX-like API: what Linux KVM offers userspace for a TD (arch/x86/kvm/vmx/tdx.c and
+ * Documentation/virt/kvm/x86/intel-tdx.rst), as C calls instead of ioctls. Functions return 0
+ * or a negative errno exactly where KVM's ioctls do; a SEAMCALL status goes back in
+ * cmd->hw_error where KVM puts it. Everything below goes through the host's tdh_*() wrappers. */
+#ifndef KVM_H
+#define KVM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "host/host.h"
+#include "kvm_uapi.h"
+
+struct kvm_dev;  /* "/dev/kvm": the host-wide part (HKID allocator, page pool) */
+struct kvm_vm;   /* a VM fd */
+struct kvm_vcpu; /* a vCPU fd */
+
+/* Open /dev/kvm on a host whose TDX module is up (tdx_enable() done). NULL: no memory. */
+struct kvm_dev *kvm_open(struct tdx_host *h);
+/* Every VM must have been destroyed. */
+void kvm_close(struct kvm_dev *d);
+/* Pages KVM took from the host allocator and has not got back (0 when every TD is gone). */
+uint64_t kvm_dev_pages_in_use(const struct kvm_dev *d);
+/* Copy up to max pool pages (free host pages KVM keeps for reuse) to pas; returns the count. */
+unsigned kvm_dev_free_pages(const struct kvm_dev *d, uint64_t *pas, unsigned max);
+
+/* KVM_CREATE_VM. Only KVM_X86_TDX_VM is modelled: other types give -EINVAL. */
+int kvm_create_vm(struct kvm_dev *d, uint64_t type, struct kvm_vm **out);
+/* Close the VM fd: full TD teardown, every page back to the pool. */
+void kvm_destroy_vm(struct kvm_vm *vm);
+/* KVM_BUG_ON() happened: the VM is dead, every call answers -EIO. */
+bool kvm_vm_is_bugged(const struct kvm_vm *vm);
+
+/* KVM_MEMORY_ENCRYPT_OP on the VM fd: KVM_TDX_CAPABILITIES, INIT_VM, FINALIZE_VM.
+ * cmd->data is a pointer (struct kvm_tdx_capabilities * / struct kvm_tdx_init_vm *). */
+int kvm_vm_memory_encrypt_op(struct kvm_vm *vm, struct kvm_tdx_cmd *cmd);
+/* Typed forms of the same. */
+int kvm_tdx_capabilities(struct kvm_vm *vm, struct kvm_tdx_capabilities *caps);
+int kvm_tdx_init_vm(struct kvm_vm *vm, struct kvm_tdx_init_vm *init, uint64_t *hw_error);
+int kvm_tdx_finalize_vm(struct kvm_vm *vm, uint64_t *hw_error);
+/* Release the HKID early (the KVM_TDX_TERMINATE_VM idea): the TD can no longer run, its
+ * pages are then reclaimed without BLOCK/TRACK/REMOVE when the VM is destroyed. */
+int kvm_tdx_terminate_vm(struct kvm_vm *vm);
+
+/* KVM_SET_USER_MEMORY_REGION2 (subset). flags KVM_MEM_GUEST_MEMFD gives the slot private
+ * backing (guest_memfd-like: host pages allocated on first use). memory_size 0 deletes. */
+struct kvm_memory_region {
+	uint32_t slot;
+	uint32_t flags;
+	uint64_t guest_phys_addr;
+	uint64_t memory_size;
+	void *userspace_addr; /* shared backing, may be NULL */
+};
+int kvm_set_user_memory_region2(struct kvm_vm *vm, const struct kvm_memory_region *r);
+/* KVM_SET_MEMORY_ATTRIBUTES: attributes is 0 or KVM_MEMORY_ATTRIBUTE_PRIVATE. */
+int kvm_set_memory_attributes(struct kvm_vm *vm, uint64_t gpa, uint64_t size, uint64_t attributes);
+bool kvm_gpa_is_private(const struct kvm_vm *vm, uint64_t gpa);
+
+/* KVM_CREATE_VCPU (after INIT_VM, else -EIO as tdx_vcpu_create()). */
+int kvm_create_vcpu(struct kvm_vm *vm, unsigned id, struct kvm_vcpu **out);
+/* KVM_MEMORY_ENCRYPT_OP on the vCPU fd: INIT_VCPU (data = RCX), INIT_MEM_REGION
+ * (data = struct kvm_tdx_init_mem_region *, updated in place), GET_CPUID (data = kvm_cpuid2 *). */
+int kvm_vcpu_memory_encrypt_op(struct kvm_vcpu *vcpu, struct kvm_tdx_cmd *cmd);
+int kvm_tdx_init_vcpu(struct kvm_vcpu *vcpu, uint64_t initial_rcx);
+int kvm_tdx_init_mem_region(struct kvm_vcpu *vcpu, struct kvm_tdx_init_mem_region *r, uint32_t flags);
+int kvm_tdx_get_cpuid(struct kvm_vcpu *vcpu, struct kvm_cpuid2 *cpuid);
+
+/* ---- running a vCPU ------------------------------------------------------------------ */
+/* TDH.VP.ENTER's view of an exit: the returned value is RAX (exit reason in bits 15:0 on
+ * success), args the guest GPRs the module exposes (TDVMCALL: R10 = 0, R11 = sub-function,
+ * R12.. = operands). On the next enter, KVM has written R10/R11 (and outputs) back. */
+struct kvm_vp_enter_args {
+	uint64_t rcx, rdx, rbx, rsi, rdi, r8, r9, r10, r11, r12, r13, r14, r15;
+};
+/* Where guest execution comes from: the real TDH.VP.ENTER later, a script in the tests. */
+struct kvm_engine_ops {
+	uint64_t (*enter)(void *ctx, struct kvm_vcpu *vcpu, struct kvm_vp_enter_args *args);
+};
+void kvm_vcpu_set_engine(struct kvm_vcpu *vcpu, const struct kvm_engine_ops *ops, void *ctx);
+/* KVM_RUN: 0 with run->exit_reason set when userspace must act; -EINVAL before FINALIZE. */
+int kvm_vcpu_run(struct kvm_vcpu *vcpu);
+struct kvm_run *kvm_vcpu_run_struct(struct kvm_vcpu *vcpu);
+
+#endif

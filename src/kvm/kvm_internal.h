@@ -1,0 +1,107 @@
+/* State behind the KVM API: what struct kvm_tdx / struct vcpu_tdx hold in Linux. */
+#ifndef KVM_INTERNAL_H
+#define KVM_INTERNAL_H
+
+#include <pthread.h>
+
+#include "kvm.h"
+
+#define KVM_PAGE 4096u
+#define KVM_MAX_SLOTS 32u
+
+struct kvm_dev {
+	struct tdx_host *h;
+	pthread_mutex_t lock; /* pool and HKID bitmap; also Linux's tdx_lock for CREATE/CACHE.WB */
+	uint64_t *pool;       /* free host pages, reused before asking the host allocator */
+	unsigned nr_pool, cap_pool;
+	uint64_t in_use;
+	bool *hkid_used; /* indexed by KeyID */
+};
+
+/* Linux's enum kvm_tdx_state / vcpu_td_state. */
+enum kvm_td_state { TD_STATE_UNINITIALIZED, TD_STATE_INITIALIZED, TD_STATE_RUNNABLE };
+enum kvm_vcpu_td_state { VCPU_TD_STATE_UNINITIALIZED, VCPU_TD_STATE_INITIALIZED };
+
+struct kvm_slot {
+	bool used;
+	struct kvm_memory_region r;
+	uint64_t *gmem; /* guest_memfd: host PA per page, 0 = not allocated yet */
+	bool *populated;
+};
+
+/* A page-sized range with one attribute value (private or shared). */
+struct kvm_attr_range {
+	uint64_t start, end, attrs;
+};
+
+struct kvm_sept_page {
+	uint64_t key; /* gpa of the mapped range | level */
+	uint64_t pa;
+};
+
+struct kvm_mapped {
+	uint64_t gpa, pa; /* private 4 KiB leaf mapped in the Secure EPT */
+};
+
+struct kvm_vm {
+	struct kvm_dev *dev;
+	struct tdx_host *h;
+	enum kvm_td_state state;
+	bool bugged;
+	int hkid; /* -1: none */
+	unsigned max_vcpus;
+	uint64_t attributes, xfam, shared_bit;
+	uint64_t tdr;
+	uint64_t tdcs[16];
+	unsigned nr_tdcs, tdcx_per_vcpu;
+	uint64_t src_page; /* shared bounce page for PAGE.ADD sources */
+	struct kvm_vcpu **vcpus;
+	unsigned nr_vcpus;
+	struct kvm_slot slots[KVM_MAX_SLOTS];
+	struct kvm_attr_range *attrs;
+	unsigned nr_attrs;
+	struct kvm_sept_page *sept;
+	unsigned nr_sept, cap_sept;
+	struct kvm_mapped *mapped;
+	unsigned nr_mapped, cap_mapped;
+};
+
+struct kvm_vcpu {
+	struct kvm_vm *vm;
+	unsigned id;
+	enum kvm_vcpu_td_state state;
+	uint64_t tdvpr;
+	uint64_t tdcx[16];
+	unsigned nr_tdcx;
+	struct kvm_run run;
+	const struct kvm_engine_ops *engine;
+	void *engine_ctx;
+	struct kvm_vp_enter_args args;
+	/* complete_userspace_io: what to do with run's outputs on the next KVM_RUN */
+	int (*complete)(struct kvm_vcpu *vcpu);
+	uint64_t map_gpa_next, map_gpa_end;
+};
+
+/* kvm.c */
+uint64_t kvm_page_alloc(struct kvm_dev *d);
+void kvm_page_free(struct kvm_dev *d, uint64_t pa);
+/* KVM_BUG_ON(): log once, the VM is dead from now on. Returns -EIO for the caller. */
+int kvm_vm_bug(struct kvm_vm *vm, const char *what, uint64_t status);
+unsigned kvm_nr_packages(const struct kvm_vm *vm);
+unsigned kvm_package_cpu(const struct kvm_vm *vm, unsigned pkg);
+
+/* kvm_mem.c */
+int kvm_tdx_init_mem_region_locked(struct kvm_vcpu *vcpu, struct kvm_tdx_cmd *cmd);
+/* Zap every private leaf (BLOCK/TRACK/REMOVE/WBINVD while the HKID lives, else RECLAIM). */
+void kvm_mem_zap_private(struct kvm_vm *vm);
+/* After the HKID is gone: reclaim every Secure EPT page; drop the slots' backing. */
+void kvm_mem_free_sept(struct kvm_vm *vm);
+void kvm_mem_free_slots(struct kvm_vm *vm);
+/* Reclaim a TD page after KEY.FREEID and give it back to the pool (leak it on failure). */
+void kvm_reclaim_page(struct kvm_vm *vm, uint64_t pa);
+
+/* kvm_vcpu.c */
+void kvm_vcpu_flush(struct kvm_vcpu *vcpu);
+void kvm_vcpu_free(struct kvm_vcpu *vcpu);
+
+#endif

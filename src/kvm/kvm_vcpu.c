@@ -1,0 +1,464 @@
+/* vCPUs: KVM_CREATE_VCPU, KVM_TDX_INIT_VCPU, KVM_TDX_GET_CPUID, KVM_RUN and its exits. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "abi_metadata.h"
+#include "abi_status.h"
+#include "kvm_internal.h"
+
+int kvm_create_vcpu(struct kvm_vm *vm, unsigned id, struct kvm_vcpu **out)
+{
+	struct kvm_vcpu *v, **n;
+
+	*out = NULL;
+	if (vm->bugged)
+		return -EIO;
+	if (vm->state != TD_STATE_INITIALIZED) /* tdx_vcpu_create() */
+		return -EIO;
+	if (vm->nr_vcpus >= vm->max_vcpus)
+		return -EINVAL;
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		if (vm->vcpus[i]->id == id)
+			return -EEXIST;
+	v = calloc(1, sizeof(*v));
+	n = realloc(vm->vcpus, (vm->nr_vcpus + 1) * sizeof(*n));
+	if (!v || !n) {
+		free(v);
+		if (n)
+			vm->vcpus = n;
+		return -ENOMEM;
+	}
+	vm->vcpus = n;
+	v->vm = vm;
+	v->id = id;
+	vm->vcpus[vm->nr_vcpus++] = v;
+	*out = v;
+	return 0;
+}
+
+/* tdx_td_vcpu_init(): TDVPR, TDCX pages, VP.CREATE, ADDCX, VP.INIT with RCX. */
+static int vcpu_init(struct kvm_vcpu *v, struct kvm_tdx_cmd *cmd)
+{
+	struct kvm_vm *vm = v->vm;
+	uint64_t st;
+
+	if (cmd->flags || v->state != VCPU_TD_STATE_UNINITIALIZED)
+		return -EINVAL;
+	if (!(v->tdvpr = kvm_page_alloc(vm->dev)))
+		return -ENOMEM;
+	if ((st = tdh_vp_create(vm->h, 0, vm->tdr, v->tdvpr))) {
+		kvm_page_free(vm->dev, v->tdvpr);
+		v->tdvpr = 0;
+		return kvm_vm_bug(vm, "TDH.VP.CREATE", st);
+	}
+	for (unsigned i = 0; i < vm->tdcx_per_vcpu && i < 16; i++) {
+		uint64_t pa = kvm_page_alloc(vm->dev);
+		if (!pa)
+			return -ENOMEM;
+		if ((st = tdh_vp_addcx(vm->h, 0, v->tdvpr, pa))) {
+			kvm_page_free(vm->dev, pa);
+			return kvm_vm_bug(vm, "TDH.VP.ADDCX", st);
+		}
+		v->tdcx[v->nr_tdcx++] = pa;
+	}
+	if ((st = tdh_vp_init(vm->h, 0, v->tdvpr, cmd->data)))
+		return kvm_vm_bug(vm, "TDH.VP.INIT", st);
+	v->state = VCPU_TD_STATE_INITIALIZED;
+	return 0;
+}
+
+/* tdx_flush_vp(): VP.FLUSH of an initialised vCPU; "not associated" is fine. */
+void kvm_vcpu_flush(struct kvm_vcpu *v)
+{
+	uint64_t st;
+
+	if (!v->tdvpr)
+		return;
+	st = tdh_vp_flush(v->vm->h, 0, v->tdvpr);
+	if (st && st != TDX_VCPU_NOT_ASSOCIATED)
+		kvm_vm_bug(v->vm, "TDH.VP.FLUSH", st);
+}
+
+/* tdx_vcpu_free(): only once the HKID is gone; TDCX pages, then the TDVPR. */
+void kvm_vcpu_free(struct kvm_vcpu *v)
+{
+	if (v->vm->hkid >= 0)
+		return;
+	for (unsigned i = 0; i < v->nr_tdcx; i++)
+		kvm_reclaim_page(v->vm, v->tdcx[i]);
+	v->nr_tdcx = 0;
+	if (v->tdvpr)
+		kvm_reclaim_page(v->vm, v->tdvpr);
+	v->tdvpr = 0;
+	v->state = VCPU_TD_STATE_UNINITIALIZED;
+}
+
+/* ---- KVM_TDX_GET_CPUID: tdx_read_cpuid() over TDH.MNG.RD of the TD's CPUID values ---- */
+static int read_cpuid(struct kvm_vcpu *v, uint32_t leaf, uint32_t sub, bool sub_set, struct kvm_cpuid_entry2 *out)
+{
+	uint64_t fid = MD_TD_FIELDS_CPUID_VALUES_FIELD_ID, lo, hi;
+
+	if (sub > 0x7f || (leaf & 0x7fffff80) || (sub & 0xffffff80))
+		return -EINVAL;
+	fid |= (uint64_t)((leaf & 0x80000000) ? 1 : 0) << 16;
+	fid |= (uint64_t)(leaf & 0x7f) << 9;
+	fid |= sub_set ? (uint64_t)(sub & 0x7f) << 1 : 0x1fe;
+	if (tdh_mng_rd(v->vm->h, 0, v->vm->tdr, fid, &lo) || tdh_mng_rd(v->vm->h, 0, v->vm->tdr, fid + 1, &hi))
+		return -EIO;
+	memset(out, 0, sizeof(*out));
+	out->function = leaf;
+	out->index = sub;
+	out->flags = sub_set ? KVM_CPUID_FLAG_SIGNIFCANT_INDEX : 0;
+	out->eax = (uint32_t)lo, out->ebx = (uint32_t)(lo >> 32);
+	out->ecx = (uint32_t)hi, out->edx = (uint32_t)(hi >> 32);
+	if (leaf == 0x80000008) { /* guest MAXPA from the shared bit, as KVM does */
+		unsigned bits = (unsigned)__builtin_ctzll(v->vm->shared_bit) + 1;
+		out->eax = (out->eax & ~UINT32_C(0x00FF0000)) | bits << 16;
+	}
+	return 0;
+}
+
+/* tdx_vcpu_get_cpuid_leaf(): without a sub-leaf first, else sub-leaves until one fails. */
+static void get_leaf(struct kvm_vcpu *v, uint32_t leaf, struct kvm_cpuid_entry2 *e, unsigned *n)
+{
+	if (*n >= KVM_MAX_CPUID_ENTRIES)
+		return;
+	if (!read_cpuid(v, leaf, 0, false, &e[*n])) {
+		(*n)++;
+		return;
+	}
+	for (uint32_t sub = 0; sub <= 0x7f && *n < KVM_MAX_CPUID_ENTRIES; sub++) {
+		if (read_cpuid(v, leaf, sub, true, &e[*n]))
+			return;
+		(*n)++;
+	}
+}
+
+static int get_cpuid(struct kvm_vcpu *v, struct kvm_tdx_cmd *cmd)
+{
+	struct kvm_cpuid2 *out = (struct kvm_cpuid2 *)(uintptr_t)cmd->data;
+	struct kvm_cpuid_entry2 *e = calloc(KVM_MAX_CPUID_ENTRIES, sizeof(*e));
+	unsigned n = 0, first;
+	uint32_t level;
+	int r = 0;
+
+	if (!e)
+		return -ENOMEM;
+	if (!out) {
+		free(e);
+		return -EFAULT;
+	}
+	get_leaf(v, 0, e, &n);
+	if (!n) {
+		r = -EIO;
+		goto out;
+	}
+	level = e[0].eax;
+	for (uint32_t leaf = 1; leaf <= level && leaf < 0x80; leaf++)
+		get_leaf(v, leaf, e, &n);
+	first = n;
+	get_leaf(v, 0x80000000, e, &n);
+	if (n == first) {
+		r = -EIO;
+		goto out;
+	}
+	level = e[n - 1].eax;
+	for (uint32_t leaf = 0x80000001; leaf <= level && leaf < 0x80000080; leaf++)
+		get_leaf(v, leaf, e, &n);
+	if (out->nent < n)
+		r = -E2BIG; /* nent tells userspace how many it needs */
+	else
+		memcpy(out->entries, e, n * sizeof(*e));
+	out->nent = n;
+out:
+	free(e);
+	return r;
+}
+
+/* tdx_vcpu_ioctl(). */
+int kvm_vcpu_memory_encrypt_op(struct kvm_vcpu *v, struct kvm_tdx_cmd *cmd)
+{
+	struct kvm_vm *vm = v->vm;
+
+	if (vm->bugged)
+		return -EIO;
+	if (vm->hkid < 0 || vm->state == TD_STATE_RUNNABLE)
+		return -EINVAL;
+	if (cmd->hw_error)
+		return -EINVAL;
+	switch (cmd->id) {
+	case KVM_TDX_INIT_VCPU:
+		return vcpu_init(v, cmd);
+	case KVM_TDX_INIT_MEM_REGION:
+		if (v->state != VCPU_TD_STATE_INITIALIZED)
+			return -EINVAL;
+		return kvm_tdx_init_mem_region_locked(v, cmd);
+	case KVM_TDX_GET_CPUID:
+		return get_cpuid(v, cmd);
+	default:
+		return -EINVAL;
+	}
+}
+
+int kvm_tdx_init_vcpu(struct kvm_vcpu *v, uint64_t initial_rcx)
+{
+	struct kvm_tdx_cmd cmd = { .id = KVM_TDX_INIT_VCPU, .data = initial_rcx };
+	return kvm_vcpu_memory_encrypt_op(v, &cmd);
+}
+
+int kvm_tdx_init_mem_region(struct kvm_vcpu *v, struct kvm_tdx_init_mem_region *r, uint32_t flags)
+{
+	struct kvm_tdx_cmd cmd = { .id = KVM_TDX_INIT_MEM_REGION, .flags = flags, .data = (uint64_t)(uintptr_t)r };
+	return kvm_vcpu_memory_encrypt_op(v, &cmd);
+}
+
+int kvm_tdx_get_cpuid(struct kvm_vcpu *v, struct kvm_cpuid2 *cpuid)
+{
+	struct kvm_tdx_cmd cmd = { .id = KVM_TDX_GET_CPUID, .data = (uint64_t)(uintptr_t)cpuid };
+	return kvm_vcpu_memory_encrypt_op(v, &cmd);
+}
+
+/* ---- KVM_RUN ------------------------------------------------------------------------- */
+void kvm_vcpu_set_engine(struct kvm_vcpu *v, const struct kvm_engine_ops *ops, void *ctx)
+{
+	v->engine = ops;
+	v->engine_ctx = ctx;
+}
+
+struct kvm_run *kvm_vcpu_run_struct(struct kvm_vcpu *v)
+{
+	return &v->run;
+}
+
+static void set_ret(struct kvm_vcpu *v, uint64_t r10)
+{
+	v->args.r10 = r10;
+}
+
+static int complete_io_in(struct kvm_vcpu *v)
+{
+	uint64_t val = 0;
+
+	memcpy(&val, (uint8_t *)&v->run + v->run.io.data_offset, v->run.io.size);
+	set_ret(v, TDVMCALL_STATUS_SUCCESS);
+	v->args.r11 = val;
+	return 1;
+}
+
+static int complete_simple(struct kvm_vcpu *v)
+{
+	set_ret(v, TDVMCALL_STATUS_SUCCESS);
+	return 1;
+}
+
+static int complete_mmio_read(struct kvm_vcpu *v)
+{
+	uint64_t val = 0;
+
+	memcpy(&val, v->run.mmio.data, v->run.mmio.len);
+	set_ret(v, TDVMCALL_STATUS_SUCCESS);
+	v->args.r11 = val;
+	return 1;
+}
+
+static int complete_tdx(struct kvm_vcpu *v)
+{
+	set_ret(v, v->run.tdx.unknown.ret);
+	return 1;
+}
+
+static void map_gpa_exit(struct kvm_vcpu *v);
+
+/* tdx_complete_vmcall_map_gpa(): 2 MiB at a time. */
+static int complete_map_gpa(struct kvm_vcpu *v)
+{
+	if (v->run.hypercall.ret) {
+		set_ret(v, TDVMCALL_STATUS_INVALID_OPERAND);
+		v->args.r11 = v->map_gpa_next;
+		return 1;
+	}
+	v->map_gpa_next += TDX_MAP_GPA_MAX_LEN;
+	if (v->map_gpa_next >= v->map_gpa_end) {
+		set_ret(v, TDVMCALL_STATUS_SUCCESS);
+		return 1;
+	}
+	map_gpa_exit(v);
+	return 0;
+}
+
+static void map_gpa_exit(struct kvm_vcpu *v)
+{
+	uint64_t gpa = v->map_gpa_next, size = v->map_gpa_end - gpa;
+
+	if (size > TDX_MAP_GPA_MAX_LEN)
+		size = TDX_MAP_GPA_MAX_LEN;
+	memset(&v->run.hypercall, 0, sizeof(v->run.hypercall));
+	v->run.exit_reason = KVM_EXIT_HYPERCALL;
+	v->run.hypercall.nr = KVM_HC_MAP_GPA_RANGE;
+	v->run.hypercall.args[0] = gpa & ~v->vm->shared_bit;
+	v->run.hypercall.args[1] = size / KVM_PAGE;
+	v->run.hypercall.args[2] = kvm_gpa_is_private(v->vm, gpa) ? KVM_MAP_GPA_RANGE_ENCRYPTED : KVM_MAP_GPA_RANGE_DECRYPTED;
+	v->run.hypercall.flags = KVM_EXIT_HYPERCALL_LONG_MODE;
+	v->complete = complete_map_gpa;
+}
+
+static int map_gpa(struct kvm_vcpu *v)
+{
+	uint64_t gpa = v->args.r12, size = v->args.r13;
+
+	if (gpa + size <= gpa || kvm_gpa_is_private(v->vm, gpa) != kvm_gpa_is_private(v->vm, gpa + size - 1)) {
+		set_ret(v, TDVMCALL_STATUS_INVALID_OPERAND);
+		v->args.r11 = gpa;
+		return 1;
+	}
+	if ((gpa | size) & (KVM_PAGE - 1)) {
+		set_ret(v, TDVMCALL_STATUS_ALIGN_ERROR);
+		v->args.r11 = gpa;
+		return 1;
+	}
+	v->map_gpa_next = gpa;
+	v->map_gpa_end = gpa + size;
+	map_gpa_exit(v);
+	return 0;
+}
+
+/* tdx_emulate_io(): no in-kernel devices here, every port goes to userspace. */
+static int emulate_io(struct kvm_vcpu *v)
+{
+	uint64_t size = v->args.r12, write = v->args.r13;
+
+	if ((write != 0 && write != 1) || (size != 1 && size != 2 && size != 4)) {
+		set_ret(v, TDVMCALL_STATUS_INVALID_OPERAND);
+		return 1;
+	}
+	memset(&v->run.io, 0, sizeof(v->run.io));
+	v->run.exit_reason = KVM_EXIT_IO;
+	v->run.io.direction = write ? KVM_EXIT_IO_OUT : KVM_EXIT_IO_IN;
+	v->run.io.size = (uint8_t)size;
+	v->run.io.port = (uint16_t)v->args.r14;
+	v->run.io.count = 1;
+	/* KVM puts the data in the page after kvm_run; ours lives in the union's spare tail. */
+	v->run.io.data_offset = offsetof(struct kvm_run, padding) + 128;
+	if (write)
+		memcpy((uint8_t *)&v->run + v->run.io.data_offset, &v->args.r15, size);
+	v->complete = write ? complete_simple : complete_io_in;
+	return 0;
+}
+
+/* tdx_emulate_mmio(): shared GPAs only. */
+static int emulate_mmio(struct kvm_vcpu *v)
+{
+	uint64_t size = v->args.r12, write = v->args.r13, gpa = v->args.r14;
+
+	if ((size != 1 && size != 2 && size != 4 && size != 8) || (write != 0 && write != 1) ||
+	    kvm_gpa_is_private(v->vm, gpa) || kvm_gpa_is_private(v->vm, gpa + size - 1)) {
+		set_ret(v, TDVMCALL_STATUS_INVALID_OPERAND);
+		return 1;
+	}
+	memset(&v->run.mmio, 0, sizeof(v->run.mmio));
+	v->run.exit_reason = KVM_EXIT_MMIO;
+	v->run.mmio.phys_addr = gpa & ~v->vm->shared_bit;
+	v->run.mmio.len = (uint32_t)size;
+	v->run.mmio.is_write = (uint8_t)write;
+	if (write)
+		memcpy(v->run.mmio.data, &v->args.r15, size);
+	v->complete = write ? complete_simple : complete_mmio_read;
+	return 0;
+}
+
+static int report_fatal(struct kvm_vcpu *v, uint64_t ret)
+{
+	uint64_t *d = v->run.system_event.data;
+	const struct kvm_vp_enter_args *a = &v->args;
+
+	v->run.exit_reason = KVM_EXIT_SYSTEM_EVENT;
+	v->run.system_event.type = KVM_SYSTEM_EVENT_TDX_FATAL;
+	v->run.system_event.ndata = 16;
+	/* RAX, RCX, RDX, RBX, RSP(0), RBP(0), RSI, RDI, R8..R15 */
+	d[0] = ret, d[1] = a->rcx, d[2] = a->rdx, d[3] = a->rbx, d[4] = 0, d[5] = 0, d[6] = a->rsi, d[7] = a->rdi;
+	d[8] = a->r8, d[9] = a->r9, d[10] = a->r10, d[11] = a->r11;
+	d[12] = a->r12, d[13] = a->r13, d[14] = a->r14, d[15] = a->r15;
+	return 0;
+}
+
+static int get_quote(struct kvm_vcpu *v)
+{
+	if (kvm_gpa_is_private(v->vm, v->args.r12)) {
+		set_ret(v, TDVMCALL_STATUS_INVALID_OPERAND);
+		return 1;
+	}
+	v->run.exit_reason = KVM_EXIT_TDX;
+	v->run.tdx.flags = 0;
+	v->run.tdx.nr = TDVMCALL_GET_QUOTE;
+	v->run.tdx.get_quote.ret = TDVMCALL_STATUS_SUBFUNC_UNSUPPORTED;
+	v->run.tdx.get_quote.gpa = v->args.r12 & ~v->vm->shared_bit;
+	v->run.tdx.get_quote.size = v->args.r13;
+	v->complete = complete_tdx;
+	return 0;
+}
+
+/* handle_tdvmcall() + the leaves KVM maps to VMX exit reasons. */
+static int handle_tdvmcall(struct kvm_vcpu *v, uint64_t ret)
+{
+	switch (v->args.r11) {
+	case EXIT_REASON_HLT:
+		v->run.exit_reason = KVM_EXIT_HLT; /* no in-kernel halt polling here */
+		v->complete = complete_simple;
+		return 0;
+	case EXIT_REASON_IO_INSTRUCTION:
+		return emulate_io(v);
+	case EXIT_REASON_EPT_VIOLATION:
+		return emulate_mmio(v);
+	case TDVMCALL_MAP_GPA:
+		return map_gpa(v);
+	case TDVMCALL_REPORT_FATAL_ERROR:
+		return report_fatal(v, ret);
+	case TDVMCALL_GET_QUOTE:
+		return get_quote(v);
+	default:
+		set_ret(v, TDVMCALL_STATUS_SUBFUNC_UNSUPPORTED);
+		return 1;
+	}
+}
+
+static int handle_exit(struct kvm_vcpu *v, uint64_t ret)
+{
+	uint32_t reason = (uint32_t)(ret & 0xffff);
+
+	if (!(ret & TDX_ERROR_BIT) && reason == EXIT_REASON_TDCALL && v->args.r10 == 0)
+		return handle_tdvmcall(v, ret);
+	if (!(ret & TDX_ERROR_BIT) && reason == EXIT_REASON_TRIPLE_FAULT) {
+		v->run.exit_reason = KVM_EXIT_SHUTDOWN;
+		return 0;
+	}
+	v->run.exit_reason = KVM_EXIT_INTERNAL_ERROR;
+	v->run.internal.suberror = KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON;
+	v->run.internal.ndata = 2;
+	v->run.internal.data[0] = ret;
+	v->run.internal.data[1] = 0;
+	return 0;
+}
+
+int kvm_vcpu_run(struct kvm_vcpu *v)
+{
+	int r = 1;
+
+	if (v->vm->bugged)
+		return -EIO;
+	if (v->state != VCPU_TD_STATE_INITIALIZED || v->vm->state != TD_STATE_RUNNABLE) /* tdx_vcpu_pre_run() */
+		return -EINVAL;
+	if (!v->engine)
+		return -ENOEXEC; /* no TDH.VP.ENTER yet: an engine must be plugged in */
+	if (v->complete) {
+		int (*c)(struct kvm_vcpu *) = v->complete;
+		v->complete = NULL;
+		if (!(r = c(v)))
+			return 0;
+	}
+	while (r > 0) {
+		uint64_t ret = v->engine->enter(v->engine_ctx, v, &v->args);
+		r = handle_exit(v, ret);
+	}
+	return r;
+}
