@@ -386,7 +386,7 @@ static int setup_eptp(struct kvm_vm *vm, const struct kvm_cpuid2 *c, struct td_p
 	/* The simulated CPU has no 5-level EPT, so 52 is refused as on such hardware. */
 	if (pa != 48)
 		return -EINVAL;
-	tp->eptp_controls = VMX_EPTP_MT_WB | VMX_EPTP_PWL_4 << EPTP_CONTROLS_EPT_PWL_SHIFT;
+	tp->eptp_controls = VMX_EPTP_MT_WB | VMX_EPTP_PWL_4; /* Linux keeps PWL pre-shifted (bits 5:3) */
 	vm->shared_bit = UINT64_C(1) << (pa - 1);
 	return 0;
 }
