@@ -5,6 +5,7 @@
 
 #include "fixture.h"
 #include "kvm/kvm.h"
+#include "kvm/kvm_internal.h"
 
 struct kfx {
 	struct fx f;
@@ -291,4 +292,34 @@ TEST(kvm_run_exits)
 	REQUIRE_EQ(kvm_vcpu_run(k.vcpu), 0);
 	CHECK_EQ(run->exit_reason, KVM_EXIT_SHUTDOWN);
 	kfx_down(&k);
+}
+
+/* KVM_BUG_ON: TDH.VP.CREATE failing (here: the TDR's PAMT entry held by someone else, so the
+ * module answers TDX_OPERAND_BUSY) is impossible for KVM, which marks the VM bugged; every
+ * later call on the VM fails with -EIO, and the VM can still be destroyed without leaks. */
+TEST(kvm_bugged_vm_after_impossible_status)
+{
+	struct kfx k;
+	struct kvm_tdx_init_vm *iv;
+	struct kvm_vcpu *v2 = NULL;
+	uint64_t hw = 0, tdr;
+
+	REQUIRE(kfx_up(&k));
+	iv = init_vm_args(&k);
+	REQUIRE_EQ(kvm_tdx_init_vm(k.vm, iv, &hw), 0);
+	free(iv);
+	CHECK(!kvm_vm_is_bugged(k.vm));
+	REQUIRE_EQ(kvm_create_vcpu(k.vm, 0, &k.vcpu), 0);
+	tdr = k.vm->tdr; /* white box: the TD KVM created */
+	REQUIRE(module_debug_lock(k.f.p, MODULE_DEBUG_PAMT_ENTRY, tdr, true) == 0);
+	CHECK_EQ(kvm_tdx_init_vcpu(k.vcpu, 0x1234), -EIO);
+	module_debug_lock(k.f.p, MODULE_DEBUG_PAMT_ENTRY, tdr, false);
+	CHECK(kvm_vm_is_bugged(k.vm));
+	/* the module is fine again, but the VM stays dead */
+	CHECK_EQ(kvm_create_vcpu(k.vm, 1, &v2), -EIO);
+	CHECK_EQ(kvm_tdx_finalize_vm(k.vm, &hw), -EIO);
+	kvm_destroy_vm(k.vm);
+	CHECK_EQ(kvm_dev_pages_in_use(k.d), 0);
+	kvm_close(k.d);
+	fx_destroy(&k.f);
 }
