@@ -2,34 +2,14 @@
  * field table is generated from data/abi/metadata-fields.json, values from the profile. */
 #include <string.h>
 
-#include "module_internal.h"
+#include "metadata.h"
 
-#define FID(name) MD_FIELD_ID_##name##_MASK
-#define FID_SHIFT(name) MD_FIELD_ID_##name##_SHIFT
 #define NULL_FIELD_ID UINT64_MAX
-
-static uint64_t fid_get(uint64_t id, uint64_t mask, unsigned shift)
-{
-	return (id & mask) >> shift;
-}
-
-#define FIELD_CODE(id) fid_get(id, FID(FIELD_CODE), FID_SHIFT(FIELD_CODE))
-#define CLASS_CODE(id) fid_get(id, FID(CLASS_CODE), FID_SHIFT(CLASS_CODE))
-#define ELEM_SIZE_CODE(id) fid_get(id, FID(ELEMENT_SIZE_CODE), FID_SHIFT(ELEMENT_SIZE_CODE))
-
-static bool is_null_id(uint64_t id)
-{
-	return (id | FID(CONTEXT_CODE)) == UINT64_MAX;
-}
+#define ELEM_SIZE_CODE(id) (((id) & FID(ELEMENT_SIZE_CODE)) >> FID_SHIFT(ELEMENT_SIZE_CODE))
 
 static uint64_t force_sys_context(uint64_t id)
 {
 	return id & ~FID(CONTEXT_CODE); /* MD_CONTEXT_SYS is 0 */
-}
-
-static uint64_t elem_size_mask(const struct md_field_desc *d)
-{
-	return d->elem_bytes == 8 ? UINT64_MAX : (UINT64_C(1) << (8 * d->elem_bytes)) - 1;
 }
 
 static uint64_t entry_span(const struct md_field_desc *d)
@@ -86,7 +66,7 @@ static uint64_t element_value(const struct tdx_module *m, unsigned idx, unsigned
 	const struct md_sys_value *v = &m->profile->sys_values[idx];
 	uint64_t val = v->runtime == MD_RT_CONST ? v->value : runtime_value(m, v->runtime, elem);
 
-	return val & elem_size_mask(d) & d->host_rd_mask;
+	return val & md_elem_size_mask(d) & d->host_rd_mask;
 }
 
 /* First element of the next readable entry after table index idx, or NULL_FIELD_ID. */
@@ -108,7 +88,7 @@ uint64_t md_sys_read(const struct tdx_module *m, uint64_t field_id, uint64_t *va
 
 	*value = 0;
 	*next_id = NULL_FIELD_ID;
-	if (is_null_id(field_id)) {
+	if (md_is_null_id(field_id)) {
 		*next_id = next_entry_id(-1);
 		return TDX_METADATA_FIRST_FIELD_ID_IN_CONTEXT;
 	}
@@ -189,7 +169,7 @@ static uint64_t rdall_start(uint64_t first_id, struct md_pos *p)
 	uint64_t id = force_sys_context(first_id), off, per_field;
 	int idx;
 
-	if (is_null_id(first_id)) {
+	if (md_is_null_id(first_id)) {
 		p->idx = -1;
 		return next_field(p) ? TDX_SUCCESS : TDX_METADATA_FIELD_ID_INCORRECT;
 	}

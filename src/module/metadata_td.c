@@ -11,15 +11,7 @@
 
 #include "metadata_td.h"
 
-#define FID(name) MD_FIELD_ID_##name##_MASK
-#define FID_SHIFT(name) MD_FIELD_ID_##name##_SHIFT
-#define FIELD_CODE(id) (((id) & FID(FIELD_CODE)) >> FID_SHIFT(FIELD_CODE))
-#define CLASS_CODE(id) (((id) & FID(CLASS_CODE)) >> FID_SHIFT(CLASS_CODE))
 #define NULL_FIELD_ID MD_TD_NULL_FIELD_ID
-/* Bits a single-element access must leave 0 (access_rules). */
-#define ID_MUST_BE_ZERO                                                                         \
-	(FID(RESERVED_0) | FID(RESERVED_1) | FID(RESERVED_2) | FID(RESERVED_3) | FID(LAST_ELEMENT_IN_FIELD) | \
-	 FID(LAST_FIELD_IN_SEQUENCE))
 #define MAX_L2_VMS 3u
 
 /* CPUID_VALUES field codes (metadata-fields.json cpuid_field_code_alternative). */
@@ -32,21 +24,6 @@
 #define CPUID_CODE_LEAF_BIT31 0x10000u
 #define CPUID_CODE_RESERVED (FID(FIELD_CODE) & ~UINT64_C(0x1ffff))
 #define CPUID_LEAF_BIT31 0x80000000u
-
-bool md_td_is_null_id(uint64_t id)
-{
-	return (id | FID(CONTEXT_CODE)) == UINT64_MAX;
-}
-
-static uint64_t elem_size_mask(const struct md_field_desc *d)
-{
-	return d->elem_bytes == 8 ? UINT64_MAX : (UINT64_C(1) << (8 * d->elem_bytes)) - 1;
-}
-
-static unsigned num_elements(const struct md_field_desc *d)
-{
-	return (unsigned)d->num_fields * d->elems_per_field;
-}
 
 static uint64_t element_id(unsigned idx, unsigned elem)
 {
@@ -267,7 +244,7 @@ static int lookup(const struct md_td *t, uint64_t id)
 		const struct md_field_desc *d = &md_td_fields[i];
 		uint64_t base = FIELD_CODE(d->field_id), code = FIELD_CODE(id);
 		if (visible(t, i) && CLASS_CODE(d->field_id) == CLASS_CODE(id) && code >= base &&
-		    code < base + (uint64_t)num_elements(d) * d->stride)
+		    code < base + (uint64_t)md_num_elements(d) * d->stride)
 			return (int)i;
 	}
 	return -1;
@@ -314,8 +291,8 @@ uint64_t md_td_read(const struct md_td *t, uint64_t id, uint64_t *value, uint64_
 	mask = rd_mask(t, idx);
 	if (!mask || !element_value(t, idx, elem, &v))
 		return TDX_METADATA_FIELD_NOT_READABLE;
-	*value = v & elem_size_mask(&md_td_fields[idx]) & mask;
-	*next = elem + 1 < num_elements(&md_td_fields[idx]) ? element_id(idx, elem + 1) : first_id_from(t, idx + 1);
+	*value = v & md_elem_size_mask(&md_td_fields[idx]) & mask;
+	*next = elem + 1 < md_num_elements(&md_td_fields[idx]) ? element_id(idx, elem + 1) : first_id_from(t, idx + 1);
 	return TDX_SUCCESS;
 }
 
@@ -382,7 +359,7 @@ uint64_t md_td_write(const struct md_td *t, uint64_t id, uint64_t value, uint64_
 		return TDX_METADATA_FIELD_NOT_WRITABLE;
 	ret = write_hp_lock_timeout(t, value, combined);
 	if (!ret)
-		*old = v & elem_size_mask(d) & (t->debug ? d->dbg_rd_mask : d->host_rd_mask);
+		*old = v & md_elem_size_mask(d) & (t->debug ? d->dbg_rd_mask : d->host_rd_mask);
 	return ret;
 }
 

@@ -2,6 +2,7 @@
 #ifndef MODULE_METADATA_TD_H
 #define MODULE_METADATA_TD_H
 
+#include "metadata.h"
 #include "td.h"
 
 #define MD_TD_NULL_FIELD_ID UINT64_MAX
@@ -19,8 +20,6 @@ struct md_td {
  * On failure nothing stays locked. */
 uint64_t md_td_open(struct md_td *t, uint64_t tdr_pa, uint32_t leaf, struct pamt_lock *l);
 
-/* "No field": all ones once the context bits are ignored; version 1 starts iterating there. */
-bool md_td_is_null_id(uint64_t id);
 /* First readable field id of the context, or MD_TD_NULL_FIELD_ID. */
 uint64_t md_td_first_id(const struct md_td *t);
 /* One element: value & read mask, and the next readable field id. Plain statuses

@@ -12,13 +12,6 @@
 
 #include "metadata_vp.h"
 
-#define FID(name) MD_FIELD_ID_##name##_MASK
-#define FID_SHIFT(name) MD_FIELD_ID_##name##_SHIFT
-#define FIELD_CODE(id) (((id) & FID(FIELD_CODE)) >> FID_SHIFT(FIELD_CODE))
-#define CLASS_CODE(id) (((id) & FID(CLASS_CODE)) >> FID_SHIFT(CLASS_CODE))
-#define ID_MUST_BE_ZERO                                                                         \
-	(FID(RESERVED_0) | FID(RESERVED_1) | FID(RESERVED_2) | FID(RESERVED_3) | FID(LAST_ELEMENT_IN_FIELD) | \
-	 FID(LAST_FIELD_IN_SEQUENCE))
 #define VMCS_CLASS 0u
 #define L2_ENTRIES_PER_VM 3u
 #define MAX_L2_VMS 3u
@@ -52,21 +45,6 @@ struct md_ref {
 	unsigned idx;
 	bool vmcs;
 };
-
-bool md_vp_is_null_id(uint64_t id)
-{
-	return (id | FID(CONTEXT_CODE)) == UINT64_MAX;
-}
-
-static uint64_t elem_size_mask(const struct md_field_desc *d)
-{
-	return d->elem_bytes == 8 ? UINT64_MAX : (UINT64_C(1) << (8 * d->elem_bytes)) - 1;
-}
-
-static unsigned num_elements(const struct md_field_desc *d)
-{
-	return (unsigned)d->num_fields * d->elems_per_field;
-}
 
 static struct md_ref ref(bool vmcs, unsigned idx)
 {
@@ -200,7 +178,7 @@ static uint64_t locate(const struct md_vp *v, uint64_t id, struct md_ref *r, uns
 		struct md_ref c = ref(vmcs, i);
 		uint64_t base = FIELD_CODE(c.d->field_id), code = FIELD_CODE(id);
 		if (CLASS_CODE(c.d->field_id) != CLASS_CODE(id) || code < base ||
-		    code >= base + (uint64_t)num_elements(c.d) * c.d->stride || !visible(v, c))
+		    code >= base + (uint64_t)md_num_elements(c.d) * c.d->stride || !visible(v, c))
 			continue;
 		if ((code - base) % c.d->stride)
 			return TDX_METADATA_FIELD_ID_INCORRECT;
@@ -222,8 +200,8 @@ uint64_t md_vp_read(const struct md_vp *v, uint64_t id, uint64_t *value, uint64_
 	mask = rd_mask_of(v, r);
 	if (!mask || !element_value(v, r, e, &x))
 		return TDX_METADATA_FIELD_NOT_READABLE;
-	*value = x & elem_size_mask(r.d) & mask;
-	*next = e + 1 < num_elements(r.d) ? element_id(r, e + 1) : first_from(v, r.vmcs, r.idx + 1);
+	*value = x & md_elem_size_mask(r.d) & mask;
+	*next = e + 1 < md_num_elements(r.d) ? element_id(r, e + 1) : first_from(v, r.vmcs, r.idx + 1);
 	return TDX_SUCCESS;
 }
 
@@ -377,12 +355,12 @@ uint64_t md_vp_write(const struct md_vp *v, uint64_t id, uint64_t value, uint64_
 	combined = wr & wr_request;
 	if (!combined || !element_value(v, r, e, &cur) || module_state_value(v, r, e, &x))
 		return TDX_METADATA_FIELD_NOT_WRITABLE;
-	base = combined != elem_size_mask(r.d) ? cur : 0;
+	base = combined != md_elem_size_mask(r.d) ? cur : 0;
 	if ((r.d->flags & (MD_FLAG_GPA | MD_FLAG_HPA)) && (base & BIT64(63)))
 		base &= wr;
 	if ((base ^ value) & wr_request & ~wr)
 		return TDX_METADATA_FIELD_VALUE_NOT_VALID;
-	x = ((base & ~combined) | (value & combined)) & elem_size_mask(r.d);
+	x = ((base & ~combined) | (value & combined)) & md_elem_size_mask(r.d);
 	ret = check_attributes(v, r, x);
 	if (!ret && (r.d->flags & MD_FLAG_SPECIAL_WR))
 		ret = r.vmcs ? vmcs_special(v, r.idx, &x, &fx) : tdvps_special(v, r.idx, e);
@@ -397,7 +375,7 @@ uint64_t md_vp_write(const struct md_vp *v, uint64_t id, uint64_t value, uint64_
 		store(v, ref(true, VM(CR4_READ_SHADOW)), 0, fx.cr4_shadow_v);
 	if (fx.tdvps)
 		store(v, ref(false, fx.tdvps_idx), 0, fx.tdvps_v);
-	*old = cur & elem_size_mask(r.d) & (v->debug ? r.d->dbg_rd_mask : r.d->host_rd_mask);
+	*old = cur & md_elem_size_mask(r.d) & (v->debug ? r.d->dbg_rd_mask : r.d->host_rd_mask);
 	return TDX_SUCCESS;
 }
 

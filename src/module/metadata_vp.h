@@ -3,6 +3,7 @@
 #ifndef MODULE_METADATA_VP_H
 #define MODULE_METADATA_VP_H
 
+#include "metadata.h"
 #include "tdvps.h"
 
 #define MD_VP_NULL_FIELD_ID UINT64_MAX
@@ -19,7 +20,6 @@ struct md_vp {
 	bool debug;
 };
 
-bool md_vp_is_null_id(uint64_t id);
 /* First readable field id of the context, or MD_VP_NULL_FIELD_ID. */
 uint64_t md_vp_first_id(const struct md_vp *v);
 /* One element: value & read mask, and the next readable field id (FIELD_ID_INCORRECT,

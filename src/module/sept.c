@@ -306,8 +306,6 @@ static bool op_state_tracking_required(uint32_t op)
 	return op == OP_STATE_RUNNABLE || op == OP_STATE_LIVE_EXPORT || op == OP_STATE_LIVE_IMPORT;
 }
 
-#define SEPT_SET_TLB_TRACKING_REQUIRED SEPT_STATESET_TLB_TRACKING_REQUIRED
-
 /* BEPOCH against a consistent snapshot of TD_EPOCH and the previous epoch's vCPU count. */
 static bool tlb_tracked(struct tdcs *tdcs, uint64_t bepoch)
 {
@@ -333,9 +331,9 @@ uint64_t sept_op_tracking_gate(struct tdx_regs *regs, const struct sept_op *op, 
 {
 	enum sept_state s = sept_state_of(op->w.value);
 
-	if (!sept_state_in(s, SEPT_SET_TLB_TRACKING_REQUIRED) || !op_state_tracking_required(op->tdcs->op_state))
+	if (!sept_state_in(s, SEPT_STATESET_TLB_TRACKING_REQUIRED) || !op_state_tracking_required(op->tdcs->op_state))
 		return TDX_SUCCESS;
-	if (!sept_state_in(s, SEPT_SET_ANY_BLOCKED))
+	if (!sept_state_in(s, SEPT_STATESET_ANY_BLOCKED))
 		return sept_op_entry_error(regs, op, TDX_GPA_RANGE_NOT_BLOCKED);
 	if (!tlb_tracked(op->tdcs, bepoch))
 		return api_error_with_operand_id(TDX_TLB_TRACKING_NOT_DONE, not_done_operand);
@@ -380,31 +378,12 @@ uint64_t sept_pamt_children(struct tdx_module *m, uint64_t hpa, unsigned level,
  * since every 4K explicit check takes the 2M entry shared). */
 static uint64_t lock_free_2m(struct tdx_module *m, uint64_t hpa, uint32_t operand, struct pamt_lock *l)
 {
-	struct pamt_entry *e[3], *child[SEPT_ENTRIES];
-	uint64_t st;
+	struct pamt_entry *child[SEPT_ENTRIES];
+	uint64_t st = pamt_lock_at_level(m, hpa, 1, operand, true, l);
 
-	if ((hpa & (SZ_2M - 1)) || module_pa_has_hkid(m, hpa) || hpa >= (UINT64_C(1) << MODULE_MAX_PA))
-		return api_error_with_operand_id(TDX_OPERAND_INVALID, operand);
-	st = pamt_walk(m, hpa, &e[2], &e[1], &e[0]);
-	if (st == TDX_OPERAND_ADDR_RANGE_ERROR)
-		return api_error_with_operand_id(st, operand);
 	if (st)
 		return st;
-	if (!pamt_entry_try_lock_shared(e[2]))
-		return api_error_with_operand_id(TDX_OPERAND_BUSY, operand);
-	l->e1g = e[2];
-	/* A 1 GiB leaf ends the walk above the requested size. */
-	if (e[2]->pt == PT_REG) {
-		pamt_unlock(l);
-		return api_error_with_operand_id(TDX_PAGE_METADATA_INCORRECT, operand);
-	}
-	if (!pamt_entry_try_lock_exclusive(e[1])) {
-		pamt_unlock(l);
-		return api_error_with_operand_id(TDX_OPERAND_BUSY, operand);
-	}
-	l->leaf = e[1];
-	l->exclusive = true;
-	st = e[1]->pt == PT_NDA ? sept_pamt_children(m, hpa, 1, child) : TDX_PAGE_METADATA_INCORRECT;
+	st = l->leaf->pt == PT_NDA ? sept_pamt_children(m, hpa, 1, child) : TDX_PAGE_METADATA_INCORRECT;
 	for (unsigned i = 0; st == TDX_SUCCESS && i < SEPT_ENTRIES; i++)
 		if (child[i]->pt != PT_NDA)
 			st = TDX_PAGE_METADATA_INCORRECT;
@@ -420,7 +399,6 @@ uint64_t sept_pamt_lock_free_range(struct tdx_module *m, uint64_t hpa, uint32_t 
 {
 	if (level == 0)
 		return pamt_check_lock_explicit(m, hpa, operand, true, PT_NDA, l);
-	memset(l, 0, sizeof(*l));
 	return lock_free_2m(m, hpa, operand, l);
 }
 

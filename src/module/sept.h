@@ -116,13 +116,10 @@ int sept_page_init(struct tdx_module *m, uint64_t pa, unsigned hkid);
 /* A pending 2 MiB leaf counts 4 KiB accepts in the bits that are HPA bits at 4 KiB. */
 #define SEPTE_ACCEPT_COUNTER (UINT64_C(0x1FF) << 12)
 
-/* Sets of L1 states, one bit per enum sept_state. The per-leaf allowed states and the state
- * flags are those of structures.json (seamcall_allowed_states, l1_states[].flags). */
+/* Sets of L1 states, one bit per enum sept_state. The state-flag sets are generated from
+ * structures.json l1_states[].flags (abi_structs.h SEPT_STATESET_<FLAG>); the per-leaf allowed
+ * sets are spelled out from seamcall_allowed_states in each leaf. */
 #define SEPT_SET(s) (UINT32_C(1) << (s))
-/* The state-flag sets are generated (abi_structs.h SEPT_STATESET_<FLAG>); these names stay for
- * the leaves that use them. */
-#define SEPT_SET_ANY_BLOCKED SEPT_STATESET_ANY_BLOCKED
-#define SEPT_SET_ANY_PENDING SEPT_STATESET_ANY_PENDING
 
 static inline bool sept_state_in(enum sept_state s, uint32_t set)
 {

@@ -23,43 +23,49 @@ void pamt_unlock(struct pamt_lock *l)
 	memset(l, 0, sizeof(*l));
 }
 
-uint64_t pamt_check_lock_explicit(struct tdx_module *m, uint64_t hpa, uint32_t operand, bool exclusive,
-				  uint8_t expected_pt, struct pamt_lock *l)
+uint64_t pamt_lock_at_level(struct tdx_module *m, uint64_t hpa, unsigned level, uint32_t operand, bool exclusive,
+			    struct pamt_lock *l)
 {
-	struct pamt_entry *e1g, *e2m, *e4k;
+	struct pamt_entry *e[3]; /* 4K, 2M, 1G */
 	uint64_t st;
 
 	memset(l, 0, sizeof(*l));
-	if ((hpa & (SZ_4K - 1)) || module_pa_has_hkid(m, hpa) || hpa >= (UINT64_C(1) << MODULE_MAX_PA))
+	if ((hpa & ((SZ_4K << (9 * level)) - 1)) || module_pa_has_hkid(m, hpa) || hpa >= (UINT64_C(1) << MODULE_MAX_PA))
 		return api_error_with_operand_id(TDX_OPERAND_INVALID, operand);
-	st = pamt_walk(m, hpa, &e1g, &e2m, &e4k);
+	st = pamt_walk(m, hpa, &e[2], &e[1], &e[0]);
 	if (st == TDX_OPERAND_ADDR_RANGE_ERROR)
 		return api_error_with_operand_id(st, operand);
 	if (st)
 		return st; /* machine check: SEAM is gone */
-	if (!pamt_entry_try_lock_shared(e1g))
-		return api_error_with_operand_id(TDX_OPERAND_BUSY, operand);
-	l->e1g = e1g;
-	if (e1g->pt == PT_REG) {
-		pamt_unlock(l);
-		return api_error_with_operand_id(TDX_PAGE_METADATA_INCORRECT, operand);
+	/* Larger sizes first, shared; a PT_REG entry there is a larger page ending the walk. */
+	for (unsigned i = 2; i > level; i--) {
+		if (!pamt_entry_try_lock_shared(e[i])) {
+			pamt_unlock(l);
+			return api_error_with_operand_id(TDX_OPERAND_BUSY, operand);
+		}
+		*(i == 2 ? &l->e1g : &l->e2m) = e[i];
+		if (e[i]->pt == PT_REG) {
+			pamt_unlock(l);
+			return api_error_with_operand_id(TDX_PAGE_METADATA_INCORRECT, operand);
+		}
 	}
-	if (!pamt_entry_try_lock_shared(e2m)) {
-		pamt_unlock(l);
-		return api_error_with_operand_id(TDX_OPERAND_BUSY, operand);
-	}
-	l->e2m = e2m;
-	if (e2m->pt == PT_REG) {
-		pamt_unlock(l);
-		return api_error_with_operand_id(TDX_PAGE_METADATA_INCORRECT, operand);
-	}
-	if (!(exclusive ? pamt_entry_try_lock_exclusive(e4k) : pamt_entry_try_lock_shared(e4k))) {
+	if (!(exclusive ? pamt_entry_try_lock_exclusive(e[level]) : pamt_entry_try_lock_shared(e[level]))) {
 		pamt_unlock(l);
 		return api_error_with_operand_id(TDX_OPERAND_BUSY, operand);
 	}
-	l->leaf = e4k;
+	l->leaf = e[level];
 	l->exclusive = exclusive;
-	if (e4k->pt != expected_pt) {
+	return TDX_SUCCESS;
+}
+
+uint64_t pamt_check_lock_explicit(struct tdx_module *m, uint64_t hpa, uint32_t operand, bool exclusive,
+				  uint8_t expected_pt, struct pamt_lock *l)
+{
+	uint64_t st = pamt_lock_at_level(m, hpa, 0, operand, exclusive, l);
+
+	if (st)
+		return st;
+	if (l->leaf->pt != expected_pt) {
 		pamt_unlock(l);
 		return api_error_with_operand_id(TDX_PAGE_METADATA_INCORRECT, operand);
 	}

@@ -88,6 +88,12 @@ struct pamt_lock {
 uint64_t pamt_check_lock_explicit(struct tdx_module *m, uint64_t hpa, uint32_t operand, bool exclusive,
 				  uint8_t expected_pt, struct pamt_lock *l);
 void pamt_unlock(struct pamt_lock *l);
+/* The common part of both: hpa aligned to the page size of `level` (0 = 4 KiB, 1 = 2 MiB), no
+ * KeyID bits, in an initialised TDMR; the PAMT entries of larger sizes locked shared (a PT_REG
+ * one there: TDX_PAGE_METADATA_INCORRECT), the entry at `level` locked as asked. Status +
+ * operand on failure, with nothing left locked. */
+uint64_t pamt_lock_at_level(struct tdx_module *m, uint64_t hpa, unsigned level, uint32_t operand, bool exclusive,
+			    struct pamt_lock *l);
 void pamt_set(struct pamt_entry *e, uint8_t pt, uint64_t owner_pa);
 uint64_t pamt_owner(const struct pamt_entry *e);
 

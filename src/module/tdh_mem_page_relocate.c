@@ -62,7 +62,7 @@ static uint64_t copy_contents(struct tdx_module *m, struct page_relocate *r)
 	unsigned hkid = r->op.tdr->hkid;
 	void *from, *to;
 
-	if (sept_state_in(sept_state_of(r->op.w.value), SEPT_SET_ANY_PENDING))
+	if (sept_state_in(sept_state_of(r->op.w.value), SEPT_STATESET_ANY_PENDING))
 		return TDX_SUCCESS;
 	if (plat_seam_map(m->plat, r->src, hkid, &from)) {
 		plat_seam_machine_check(m->plat, r->src); /* the host wrote the TD's page */

@@ -32,7 +32,7 @@ static uint64_t check_entry(struct tdx_regs *regs, const struct sept_op *op)
 	if (sept_state_in(s, BLOCK_ALLOWED))
 		return TDX_SUCCESS;
 	/* A warning (bit 63 clear): the range is blocked as asked, nothing changes. */
-	if (sept_state_in(s, SEPT_SET_ANY_BLOCKED))
+	if (sept_state_in(s, SEPT_STATESET_ANY_BLOCKED))
 		return sept_op_entry_error(regs, op, TDX_GPA_RANGE_ALREADY_BLOCKED);
 	return sept_op_entry_error(regs, op, TDX_EPT_ENTRY_STATE_INCORRECT);
 }

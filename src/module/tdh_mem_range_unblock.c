@@ -4,20 +4,14 @@
  * The TDCS OP_STATE lock is not modelled (see tdh_mem_sept_add.c). */
 #include "sept.h"
 
-/* The locked entry unblocked: NL_MAPPED (RWX, MT 0), MAPPED (RWX, MT WB) or PENDING. */
+/* The locked (blocked) entry unblocked: NL_MAPPED (RWX, MT 0), or for a leaf MAPPED (RWX, MT
+ * WB) or PENDING, the rule DEMOTE and RELOCATE share (sept_unblocked_leaf). */
 static uint64_t unblocked_value(uint64_t e)
 {
-	switch (sept_state_of(e)) {
-	case SEPT_NL_BLOCKED:
+	if (sept_state_of(e) == SEPT_NL_BLOCKED)
 		e = sept_with_state((e & ~SEPTE_MT_MASK) | SEPTE_RWX, SEPT_NL_MAPPED);
-		break;
-	case SEPT_BLOCKED:
-		e = sept_with_state((e & ~SEPTE_MT_MASK) | SEPTE_MT_WB | SEPTE_RWX, SEPT_MAPPED);
-		break;
-	default:
-		e = sept_with_state(e, SEPT_PENDING);
-		break;
-	}
+	else
+		e = sept_unblocked_leaf(e);
 	return e | SEPTE_SVE;
 }
 
@@ -26,7 +20,7 @@ static uint64_t check_entry(struct tdx_module *m, struct tdx_regs *regs, const s
 	bool leaf = sept_is_leaf(op->w.value);
 	struct pamt_entry *pe;
 
-	if (!sept_state_in(sept_state_of(op->w.value), SEPT_SET_ANY_BLOCKED))
+	if (!sept_state_in(sept_state_of(op->w.value), SEPT_STATESET_ANY_BLOCKED))
 		return sept_op_entry_error(regs, op, TDX_EPT_ENTRY_STATE_INCORRECT);
 	pe = sept_pamt_entry(m, sept_hpa(op->w.value), leaf ? op->level : 0);
 	if (!pe)

@@ -22,7 +22,7 @@ uint64_t tdh_mng_rd(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 	ret = md_td_open(&t, tdr_pa, TDH_MNG_RD_LEAF, &l);
 	if (ret)
 		return ret;
-	if (version && md_td_is_null_id(field_id)) {
+	if (version && md_is_null_id(field_id)) {
 		next = md_td_first_id(&t);
 		ret = TDX_METADATA_FIRST_FIELD_ID_IN_CONTEXT;
 	} else {

@@ -20,7 +20,7 @@ uint64_t tdh_vp_rd(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 	ret = md_vp_open(&v, tdvpr_pa, TDH_VP_RD_LEAF, false, &l, &tdr_entry);
 	if (ret)
 		return ret;
-	if (version && md_vp_is_null_id(field_id)) {
+	if (version && md_is_null_id(field_id)) {
 		regs->r[REG_RDX] = md_vp_first_id(&v);
 		ret = TDX_METADATA_FIRST_FIELD_ID_IN_CONTEXT;
 		goto out;
