@@ -300,6 +300,12 @@ uint64_t tdh_vp_flush(struct tdx_host *h, unsigned cpu, uint64_t tdvpr_pa)
 	return call(h, cpu, TDH_VP_FLUSH_LEAF, &a);
 }
 
+uint64_t tdh_vp_enter(struct tdx_host *h, unsigned cpu, struct tdx_regs *io)
+{
+	io->r[REG_RAX] = TDH_VP_ENTER_LEAF;
+	return tdx_seamcall(h, cpu, io);
+}
+
 uint64_t tdh_mem_range_block(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa, uint64_t gpa, unsigned level,
 			     struct tdx_module_args *out)
 {

@@ -72,12 +72,28 @@ int kvm_tdx_get_cpuid(struct kvm_vcpu *vcpu, struct kvm_cpuid2 *cpuid);
 struct kvm_vp_enter_args {
 	uint64_t rcx, rdx, rbx, rsi, rdi, r8, r9, r10, r11, r12, r13, r14, r15;
 };
-/* Where guest execution comes from: the real TDH.VP.ENTER later, a script in the tests. */
+/* A scripted guest for tests: each enter() plays the guest from one TD entry to its next
+ * VM exit. args are the guest's GPRs (after a TDG.VP.VMCALL, R10/R11.. hold what KVM
+ * answered); returning EXIT_REASON_TDCALL with args->r10 == 0 makes the guest issue
+ * TDG.VP.VMCALL with R11 = sub-function and R12.. = operands; another basic exit reason
+ * (triple fault, EPT violation...) is that VM exit. It runs inside the real TDH.VP.ENTER. */
 struct kvm_engine_ops {
 	uint64_t (*enter)(void *ctx, struct kvm_vcpu *vcpu, struct kvm_vp_enter_args *args);
 };
 void kvm_vcpu_set_engine(struct kvm_vcpu *vcpu, const struct kvm_engine_ops *ops, void *ctx);
-/* KVM_RUN: 0 with run->exit_reason set when userspace must act; -EINVAL before FINALIZE. */
+/* KVM's per-vCPU statistics (the binary stats fd's counters that matter here). */
+struct kvm_vcpu_stat {
+	uint64_t exits;                /* TD exits (TDH.VP.ENTER returns) */
+	uint64_t host_state_reload;    /* KVM_RUN returned with the guest state put */
+	uint64_t user_return_restores; /* user-return MSRs written back on the way to userspace */
+	uint64_t after_exit_restores;  /* registers written back right after a TD exit */
+};
+const struct kvm_vcpu_stat *kvm_vcpu_get_stat(const struct kvm_vcpu *vcpu);
+
+/* KVM_RUN: 0 with run->exit_reason set when userspace must act; -EINVAL before FINALIZE.
+ * It enters the TD with TDH.VP.ENTER on the vCPU's LP; the guest runs on the platform's
+ * guest engine (kvm_vcpu_set_engine() installs a scripted one for tests). Exits KVM handles
+ * itself loop back into the TD; host registers are intact whenever it returns. */
 int kvm_vcpu_run(struct kvm_vcpu *vcpu);
 struct kvm_run *kvm_vcpu_run_struct(struct kvm_vcpu *vcpu);
 

@@ -5,6 +5,7 @@
 #include <pthread.h>
 
 #include "kvm.h"
+#include "td_exit_state.h"
 
 #define KVM_PAGE 4096u
 #define KVM_MAX_SLOTS 32u
@@ -80,6 +81,14 @@ struct kvm_vcpu {
 	/* complete_userspace_io: what to do with run's outputs on the next KVM_RUN */
 	int (*complete)(struct kvm_vcpu *vcpu);
 	uint64_t map_gpa_next, map_gpa_end;
+	unsigned lp; /* the LP this vCPU's TDH.VP.INIT associated it with; it runs there */
+	/* Host values of the registers a TD exit clobbers (kvm_host_state.c). */
+	struct {
+		uint64_t value[TD_EXIT_STATE_COUNT];
+		bool loaded;        /* vt->guest_state_loaded */
+		bool guest_entered; /* tdx->guest_entered: user-return MSRs to restore */
+	} host;
+	struct kvm_vcpu_stat stat;
 };
 
 /* kvm.c */
@@ -99,6 +108,14 @@ void kvm_mem_free_sept(struct kvm_vm *vm);
 void kvm_mem_free_slots(struct kvm_vm *vm);
 /* Reclaim a TD page after KEY.FREEID and give it back to the pool (leak it on failure). */
 void kvm_reclaim_page(struct kvm_vm *vm, uint64_t pa);
+
+/* kvm_host_state.c */
+void kvm_host_state_prepare(struct kvm_vcpu *vcpu);
+void kvm_host_state_after_exit(struct kvm_vcpu *vcpu);
+void kvm_host_state_put(struct kvm_vcpu *vcpu);
+/* TD ATTRIBUTES / CPUID bits KVM refuses because it cannot restore their host state. */
+uint64_t kvm_host_state_blocked_attrs(void);
+void kvm_host_state_blocked_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t mask[4]);
 
 /* kvm_vcpu.c */
 void kvm_vcpu_flush(struct kvm_vcpu *vcpu);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "abi_leaves.h"
 #include "abi_metadata.h"
 #include "abi_status.h"
 #include "kvm_internal.h"
@@ -32,6 +33,7 @@ int kvm_create_vcpu(struct kvm_vm *vm, unsigned id, struct kvm_vcpu **out)
 	vm->vcpus = n;
 	v->vm = vm;
 	v->id = id;
+	v->lp = id % plat_nr_lps(vm->h->plat); /* the vCPU thread's CPU */
 	vm->vcpus[vm->nr_vcpus++] = v;
 	*out = v;
 	return 0;
@@ -62,7 +64,7 @@ static int vcpu_init(struct kvm_vcpu *v, struct kvm_tdx_cmd *cmd)
 		}
 		v->tdcx[v->nr_tdcx++] = pa;
 	}
-	if ((st = tdh_vp_init(vm->h, 0, v->tdvpr, cmd->data)))
+	if ((st = tdh_vp_init(vm->h, v->lp, v->tdvpr, cmd->data)))
 		return kvm_vm_bug(vm, "TDH.VP.INIT", st);
 	v->state = VCPU_TD_STATE_INITIALIZED;
 	return 0;
@@ -75,7 +77,7 @@ void kvm_vcpu_flush(struct kvm_vcpu *v)
 
 	if (!v->tdvpr)
 		return;
-	st = tdh_vp_flush(v->vm->h, 0, v->tdvpr);
+	st = tdh_vp_flush(v->vm->h, v->lp, v->tdvpr);
 	if (st && st != TDX_VCPU_NOT_ASSOCIATED)
 		kvm_vm_bug(v->vm, "TDH.VP.FLUSH", st);
 }
@@ -220,15 +222,74 @@ int kvm_tdx_get_cpuid(struct kvm_vcpu *v, struct kvm_cpuid2 *cpuid)
 }
 
 /* ---- KVM_RUN ------------------------------------------------------------------------- */
+#define GPR_RAX 0
+#define GPR_RCX 1
+/* TDG.VP.VMCALL GPR_SELECT of the scripted guest: RDX, RBX, RSI, RDI, R8-R15. */
+#define SCRIPT_GPR_SELECT 0xFFCCu
+#define TDCALL_INSTR_LEN 4u /* 66 0F 01 CC */
+
+/* The vCPU whose TDH.VP.ENTER runs on this thread (Linux's kvm_running_vcpu). */
+static _Thread_local struct kvm_vcpu *running_vcpu;
+
+static void args_from_gprs(struct kvm_vp_enter_args *a, const uint64_t *g)
+{
+	*a = (struct kvm_vp_enter_args){ .rcx = g[1], .rdx = g[2], .rbx = g[3], .rsi = g[6], .rdi = g[7],
+					 .r8 = g[8], .r9 = g[9], .r10 = g[10], .r11 = g[11], .r12 = g[12],
+					 .r13 = g[13], .r14 = g[14], .r15 = g[15] };
+}
+
+static void args_to_gprs(uint64_t *g, const struct kvm_vp_enter_args *a)
+{
+	g[1] = a->rcx, g[2] = a->rdx, g[3] = a->rbx, g[6] = a->rsi, g[7] = a->rdi;
+	g[8] = a->r8, g[9] = a->r9, g[10] = a->r10, g[11] = a->r11;
+	g[12] = a->r12, g[13] = a->r13, g[14] = a->r14, g[15] = a->r15;
+}
+
+/* The platform guest engine behind kvm_vcpu_set_engine(): plays the vCPU's script as the
+ * guest between TD entry and VM exit. A vCPU without a script triple-faults. */
+static void script_run(void *ctx, struct plat *p, unsigned lp, uint64_t tag, struct plat_guest_regs *g,
+		       struct plat_guest_exit *ex)
+{
+	struct kvm_vcpu *v = running_vcpu;
+	struct kvm_vp_enter_args a;
+	uint64_t ret;
+
+	(void)ctx, (void)p, (void)lp;
+	if (!v || !v->engine || tag != v->tdvpr) {
+		ex->reason = EXIT_REASON_TRIPLE_FAULT;
+		return;
+	}
+	args_from_gprs(&a, g->gpr);
+	ret = v->engine->enter(v->engine_ctx, v, &a);
+	args_to_gprs(g->gpr, &a);
+	ex->reason = (uint32_t)(ret & 0xffff);
+	if (ex->reason == EXIT_REASON_TDCALL) {
+		g->gpr[GPR_RAX] = TDG_VP_VMCALL_LEAF;
+		g->gpr[GPR_RCX] = SCRIPT_GPR_SELECT;
+		ex->instr_len = TDCALL_INSTR_LEN;
+	}
+}
+
+static const struct plat_guest_engine script_engine = { script_run };
+
 void kvm_vcpu_set_engine(struct kvm_vcpu *v, const struct kvm_engine_ops *ops, void *ctx)
 {
+	struct plat *p = v->vm->h->plat;
+
 	v->engine = ops;
 	v->engine_ctx = ctx;
+	if (!plat_has_guest_engine(p))
+		plat_set_guest_engine(p, &script_engine, NULL);
 }
 
 struct kvm_run *kvm_vcpu_run_struct(struct kvm_vcpu *v)
 {
 	return &v->run;
+}
+
+const struct kvm_vcpu_stat *kvm_vcpu_get_stat(const struct kvm_vcpu *v)
+{
+	return &v->stat;
 }
 
 static void set_ret(struct kvm_vcpu *v, uint64_t r10)
@@ -440,25 +501,47 @@ static int handle_exit(struct kvm_vcpu *v, uint64_t ret)
 	return 0;
 }
 
+/* tdx_vcpu_enter_exit(): the VMM's outputs for a completed TDG.VP.VMCALL go in with the
+ * TDVPR; the TD exit comes back in the same registers. */
+static uint64_t vp_enter(struct kvm_vcpu *v)
+{
+	struct tdx_regs io = { { 0 } };
+	const struct kvm_vp_enter_args *a = &v->args;
+	uint64_t ret;
+
+	io.r[REG_RCX] = v->tdvpr;
+	io.r[REG_RDX] = a->rdx, io.r[REG_RBX] = a->rbx, io.r[REG_RSI] = a->rsi, io.r[REG_RDI] = a->rdi;
+	io.r[REG_R8] = a->r8, io.r[REG_R9] = a->r9, io.r[REG_R10] = a->r10, io.r[REG_R11] = a->r11;
+	io.r[REG_R12] = a->r12, io.r[REG_R13] = a->r13, io.r[REG_R14] = a->r14, io.r[REG_R15] = a->r15;
+	running_vcpu = v;
+	ret = tdh_vp_enter(v->vm->h, v->lp, &io);
+	running_vcpu = NULL;
+	v->stat.exits++;
+	kvm_host_state_after_exit(v);
+	args_from_gprs(&v->args, io.r);
+	return ret;
+}
+
 int kvm_vcpu_run(struct kvm_vcpu *v)
 {
+	const struct plat *p = v->vm->h->plat;
 	int r = 1;
 
 	if (v->vm->bugged)
 		return -EIO;
 	if (v->state != VCPU_TD_STATE_INITIALIZED || v->vm->state != TD_STATE_RUNNABLE) /* tdx_vcpu_pre_run() */
 		return -EINVAL;
-	if (!v->engine)
-		return -ENOEXEC; /* no TDH.VP.ENTER yet: an engine must be plugged in */
+	if (!plat_has_guest_engine(p) || (plat_get_guest_engine(p) == &script_engine && !v->engine))
+		return -ENOEXEC; /* no CPU core to run the guest on */
 	if (v->complete) {
 		int (*c)(struct kvm_vcpu *) = v->complete;
 		v->complete = NULL;
 		if (!(r = c(v)))
 			return 0;
 	}
-	while (r > 0) {
-		uint64_t ret = v->engine->enter(v->engine_ctx, v, &v->args);
-		r = handle_exit(v, ret);
-	}
+	kvm_host_state_prepare(v);
+	while (r > 0)
+		r = handle_exit(v, vp_enter(v));
+	kvm_host_state_put(v); /* back to userspace: the host's registers as they were */
 	return r;
 }

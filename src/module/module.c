@@ -10,7 +10,7 @@
  * A leaf added to data/abi without an entry fails to compile. Leaves whose handler
  * is NULL are not implemented by this module build yet; they answer like an unknown
  * leaf (TDX_OPERAND_INVALID + RAX) so that no caller mistakes them for working. */
-#define MODULE_HANDLER_TDH_VP_ENTER NULL
+#define MODULE_HANDLER_TDH_VP_ENTER tdh_vp_enter
 #define MODULE_HANDLER_TDH_MNG_ADDCX tdh_mng_addcx
 #define MODULE_HANDLER_TDH_MEM_PAGE_ADD tdh_mem_page_add
 #define MODULE_HANDLER_TDH_MEM_SEPT_ADD tdh_mem_sept_add

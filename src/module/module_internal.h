@@ -210,6 +210,7 @@ uint64_t tdh_mr_extend(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 uint64_t tdh_vp_create(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
 uint64_t tdh_vp_addcx(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
 uint64_t tdh_vp_init(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
+uint64_t tdh_vp_enter(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
 uint64_t tdh_mr_finalize(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
 uint64_t tdh_mem_page_aug(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);
 uint64_t tdh_mem_page_promote(struct tdx_module *m, unsigned lp, struct tdx_regs *regs);

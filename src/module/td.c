@@ -151,6 +151,8 @@ static bool op_state_allows(uint32_t leaf, uint32_t op)
 		return op == OP_STATE_INITIALIZED;
 	case TDH_MNG_RD_LEAF:
 		return op != OP_STATE_UNINITIALIZED;
+	case TDH_VP_ENTER_LEAF:
+		return op == OP_STATE_RUNNABLE;
 	default:
 		return op != OP_STATE_UNINITIALIZED;
 	}

@@ -7,21 +7,6 @@
  * ignores that status). TDH.VP.INIT associates a vCPU with the LP it ran on. */
 #include "tdvps.h"
 
-/* The real module's implicit TDR lock: the 4 KiB PAMT entry only, shared. */
-static uint64_t lock_tdr_implicit(struct tdx_module *m, uint64_t tdr_pa, struct pamt_entry **e)
-{
-	struct pamt_entry *e1g, *e2m;
-	uint64_t ret = pamt_walk(m, tdr_pa, &e1g, &e2m, e);
-
-	if (ret)
-		return ret; /* the owner of a TDVPR is always a TDR in a TDMR: only a machine check */
-	if (!pamt_entry_try_lock_shared(*e)) {
-		*e = NULL;
-		return api_error_with_operand_id(TDX_OPERAND_BUSY, OPERAND_ID_TDR);
-	}
-	return TDX_SUCCESS;
-}
-
 /* Keys configured, TDCS and TDVPS mapped, every TDVPX page present. */
 static uint64_t map_vcpu(struct tdx_module *m, uint64_t tdr_pa, uint64_t tdvpr_pa, struct tdcs **tdcs,
 			 struct tdvps **vp)
@@ -54,7 +39,7 @@ uint64_t tdh_vp_flush(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 	if (ret)
 		return ret;
 	tdr_pa = pamt_owner(lv.leaf);
-	ret = lock_tdr_implicit(m, tdr_pa, &tdr_entry);
+	ret = tdvps_lock_tdr_implicit(m, tdr_pa, &tdr_entry);
 	if (!ret)
 		ret = map_vcpu(m, tdr_pa, tdvpr_pa, &tdcs, &vp);
 	if (!ret && !tdvps_associated_with(vp, lp))

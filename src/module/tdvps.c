@@ -83,6 +83,20 @@ uint64_t tdvps_lock_and_map(struct tdx_module *m, uint64_t tdvpr_pa, uint32_t op
 	return ret;
 }
 
+uint64_t tdvps_lock_tdr_implicit(struct tdx_module *m, uint64_t tdr_pa, struct pamt_entry **e)
+{
+	struct pamt_entry *e1g, *e2m;
+	uint64_t ret = pamt_walk(m, tdr_pa, &e1g, &e2m, e);
+
+	if (ret)
+		return ret; /* the owner of a TDVPR is always a TDR in a TDMR: only a machine check */
+	if (!pamt_entry_try_lock_shared(*e)) {
+		*e = NULL;
+		return api_error_with_operand_id(TDX_OPERAND_BUSY, OPERAND_ID_TDR);
+	}
+	return TDX_SUCCESS;
+}
+
 uint64_t tdvps_map_pages(struct tdx_module *m, const struct tdr *tdr, struct tdvps *vp, struct tdvps_pages *pg)
 {
 	if (vp->num_tdvpx < MIN_TDVPS_PAGES - 1)
@@ -109,14 +123,35 @@ static void put(const struct tdvps_pages *pg, const struct md_field_desc *d, uns
 		memcpy(p, &v, vmcs ? 8u : d->elem_bytes);
 }
 
-static void vmcs_put(const struct tdvps_pages *pg, unsigned idx, unsigned e, uint64_t v)
+static uint64_t get(const struct tdvps_pages *pg, const struct md_field_desc *d, unsigned e, bool vmcs)
+{
+	uint32_t off = vmcs ? d->offset + 8u * e : tdvps_store_offset(d->offset) + d->elem_bytes * e;
+	const void *p = tdvps_store(pg, off);
+	uint64_t v = 0;
+
+	if (p)
+		memcpy(&v, p, vmcs ? 8u : d->elem_bytes);
+	return v;
+}
+
+void tdvps_vmcs_put(const struct tdvps_pages *pg, unsigned idx, unsigned e, uint64_t v)
 {
 	put(pg, &md_td_vmcs_fields[idx], e, v, true);
 }
 
-static void tdvps_put(const struct tdvps_pages *pg, unsigned idx, unsigned e, uint64_t v)
+void tdvps_put(const struct tdvps_pages *pg, unsigned idx, unsigned e, uint64_t v)
 {
 	put(pg, &md_tdvps_fields[idx], e, v, false);
+}
+
+uint64_t tdvps_vmcs_get(const struct tdvps_pages *pg, unsigned idx, unsigned e)
+{
+	return get(pg, &md_td_vmcs_fields[idx], e, true);
+}
+
+uint64_t tdvps_get(const struct tdvps_pages *pg, unsigned idx, unsigned e)
+{
+	return get(pg, &md_tdvps_fields[idx], e, false);
 }
 
 /* Guest register state: reset vector, flat 4 GiB segments, paging off. */
@@ -138,8 +173,8 @@ static void init_vmcs_guest_state(const struct tdcs *tdcs, const struct tdvps_pa
 	};
 
 	for (unsigned i = 0; i < sizeof(init) / sizeof(init[0]); i++)
-		vmcs_put(pg, init[i].idx, 0, init[i].v);
-	vmcs_put(pg, VMCS(IA32_PERF_GLOBAL_CTRL), 0,
+		tdvps_vmcs_put(pg, init[i].idx, 0, init[i].v);
+	tdvps_vmcs_put(pg, VMCS(IA32_PERF_GLOBAL_CTRL), 0,
 		 (tdcs->attributes & BIT64(ATTR_PERFMON)) ? INIT_PERF_GLOBAL_CTRL_PERFMON : INIT_PERF_GLOBAL_CTRL_NO_PERFMON);
 }
 
@@ -155,13 +190,13 @@ static void init_vmcs_null_pointers(const struct tdvps_pages *pg)
 	};
 
 	for (unsigned i = 0; i < sizeof(null_pa) / sizeof(null_pa[0]); i++)
-		vmcs_put(pg, null_pa[i], 0, NULL_PA);
+		tdvps_vmcs_put(pg, null_pa[i], 0, NULL_PA);
 	for (unsigned e = 0; e < md_td_vmcs_fields[VMCS(I_O_BITMAP_ADDRESS_N)].num_fields; e++)
-		vmcs_put(pg, VMCS(I_O_BITMAP_ADDRESS_N), e, NULL_PA);
+		tdvps_vmcs_put(pg, VMCS(I_O_BITMAP_ADDRESS_N), e, NULL_PA);
 	for (unsigned e = 0; e < md_td_vmcs_fields[VMCS(PDPTEN)].num_fields; e++)
-		vmcs_put(pg, VMCS(PDPTEN), e, NULL_PA);
-	vmcs_put(pg, VMCS(POSTED_INTERRUPT_NOTIFICATION_VECTOR), 0, INIT_PI_VECTOR);
-	vmcs_put(pg, VMCS(EXCEPTION_BITMAP), 0, EXCEPTION_BITMAP_MC);
+		tdvps_vmcs_put(pg, VMCS(PDPTEN), e, NULL_PA);
+	tdvps_vmcs_put(pg, VMCS(POSTED_INTERRUPT_NOTIFICATION_VECTOR), 0, INIT_PI_VECTOR);
+	tdvps_vmcs_put(pg, VMCS(EXCEPTION_BITMAP), 0, EXCEPTION_BITMAP_MC);
 }
 
 static uint64_t cr0_guest_host_mask(void)
@@ -201,21 +236,21 @@ static void init_vmcs_td_fields(const struct tdx_module *m, const struct tdr *td
 	uint64_t cr4_shadow = (VMX_CR4_FIXED0 & ~BIT64(CR4_VMXE)) | BIT64(CR4_MCE);
 	uint64_t zero_page = tdr->tdcx_pa[TDCS_PAGE_ZERO_PAGE];
 
-	vmcs_put(pg, VMCS(VIRTUAL_APIC_ADDRESS), 0, vp->tdvpx_pa[TDVPS_PAGE_VAPIC - 1]);
-	vmcs_put(pg, VMCS(MSR_BITMAP_ADDRESS), 0, tdr->tdcx_pa[TDCS_PAGE_MSR_BITMAPS]);
-	vmcs_put(pg, VMCS(VIRTUALIZATION_EXCEPTION_INFORMATION_ADDRESS), 0,
+	tdvps_vmcs_put(pg, VMCS(VIRTUAL_APIC_ADDRESS), 0, vp->tdvpx_pa[TDVPS_PAGE_VAPIC - 1]);
+	tdvps_vmcs_put(pg, VMCS(MSR_BITMAP_ADDRESS), 0, tdr->tdcx_pa[TDCS_PAGE_MSR_BITMAPS]);
+	tdvps_vmcs_put(pg, VMCS(VIRTUALIZATION_EXCEPTION_INFORMATION_ADDRESS), 0,
 		 td_hkid_pa(m, tdvpr_pa, tdr->hkid));
-	vmcs_put(pg, VMCS(LOW_PASID_DIRECTORY_ADDRESS), 0, zero_page);
-	vmcs_put(pg, VMCS(HIGH_PASID_DIRECTORY_ADDRESS), 0, zero_page);
-	vmcs_put(pg, VMCS(SHARED_EPTP), 0, zero_page);
-	vmcs_put(pg, VMCS(TD_HKID), 0, tdr->hkid);
-	vmcs_put(pg, VMCS(TIME_STAMP_COUNTER_MULTIPLIER), 0, tdcs->tsc_multiplier);
-	vmcs_put(pg, VMCS(TIME_STAMP_COUNTER_OFFSET), 0, tdcs->tsc_offset);
-	vmcs_put(pg, VMCS(EPTP), 0, tdcs->eptp & plat_pa_mask(m->plat));
-	vmcs_put(pg, VMCS(CR0_GUEST_HOST_MASK), 0, cr0_mask);
-	vmcs_put(pg, VMCS(CR0_READ_SHADOW), 0, cr0_shadow);
-	vmcs_put(pg, VMCS(CR4_GUEST_HOST_MASK), 0, cr4_mask);
-	vmcs_put(pg, VMCS(CR4_READ_SHADOW), 0, cr4_shadow);
+	tdvps_vmcs_put(pg, VMCS(LOW_PASID_DIRECTORY_ADDRESS), 0, zero_page);
+	tdvps_vmcs_put(pg, VMCS(HIGH_PASID_DIRECTORY_ADDRESS), 0, zero_page);
+	tdvps_vmcs_put(pg, VMCS(SHARED_EPTP), 0, zero_page);
+	tdvps_vmcs_put(pg, VMCS(TD_HKID), 0, tdr->hkid);
+	tdvps_vmcs_put(pg, VMCS(TIME_STAMP_COUNTER_MULTIPLIER), 0, tdcs->tsc_multiplier);
+	tdvps_vmcs_put(pg, VMCS(TIME_STAMP_COUNTER_OFFSET), 0, tdcs->tsc_offset);
+	tdvps_vmcs_put(pg, VMCS(EPTP), 0, tdcs->eptp & plat_pa_mask(m->plat));
+	tdvps_vmcs_put(pg, VMCS(CR0_GUEST_HOST_MASK), 0, cr0_mask);
+	tdvps_vmcs_put(pg, VMCS(CR0_READ_SHADOW), 0, cr0_shadow);
+	tdvps_vmcs_put(pg, VMCS(CR4_GUEST_HOST_MASK), 0, cr4_mask);
+	tdvps_vmcs_put(pg, VMCS(CR4_READ_SHADOW), 0, cr4_shadow);
 	/* The TDVPS keeps the L1 masks as the shadows the guest's L2 view starts from. */
 	tdvps_put(pg, TDVPS(SHADOW_CR0_GUEST_HOST_MASK), 0, cr0_mask);
 	tdvps_put(pg, TDVPS(SHADOW_CR0_READ_SHADOW), 0, cr0_shadow);

@@ -62,6 +62,17 @@ static inline void *tdvps_store(const struct tdvps_pages *pg, uint32_t off)
 	return off / 4096u < MIN_TDVPS_PAGES ? pg->p[off / 4096u] + off % 4096u : NULL;
 }
 
+/* Element e of TDVPS field idx (md_tdvps_fields) / TD VMCS field idx (md_td_vmcs_fields) in
+ * the mapped TDVPS pages; elements beyond the allocated pages read as 0 and are not kept. */
+uint64_t tdvps_get(const struct tdvps_pages *pg, unsigned idx, unsigned e);
+void tdvps_put(const struct tdvps_pages *pg, unsigned idx, unsigned e, uint64_t v);
+uint64_t tdvps_vmcs_get(const struct tdvps_pages *pg, unsigned idx, unsigned e);
+void tdvps_vmcs_put(const struct tdvps_pages *pg, unsigned idx, unsigned e, uint64_t v);
+
+/* The real module's implicit TDR lock (TDH.VP.FLUSH, TDH.VP.ENTER): the TDR's 4 KiB PAMT
+ * entry only, shared; OPERAND_BUSY + TDR when it is held exclusive. */
+uint64_t tdvps_lock_tdr_implicit(struct tdx_module *m, uint64_t tdr_pa, struct pamt_entry **e);
+
 /* TDH.VP.INIT's initial vCPU state (GPRs, MSRs, XSAVE header, TD VMCS): the state the
  * first TDH.VP.ENTER starts the guest from. */
 void tdvps_init_state(const struct tdx_module *m, const struct tdr *tdr, const struct tdcs *tdcs,

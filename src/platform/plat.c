@@ -294,6 +294,10 @@ static void init_lps(struct plat *p)
 		lp->x2apic_id = (lp->pkg << p->core_shift) | lp->index_in_pkg;
 		atomic_init(&lp->vmx_on, false);
 		atomic_flag_clear(&lp->in_seam);
+		/* Power-on values (SDM Vol. 3, 10.1.1): DR6/DR7 reserved bits set, XCR0 = x87. */
+		lp->regs[PLAT_REG_DR6] = 0xFFFF0FF0u;
+		lp->regs[PLAT_REG_DR7] = 0x400u;
+		lp->regs[PLAT_REG_XCR0] = 0x1u;
 		for (unsigned m = 0; m < c->model->nr_msrs; m++)
 			lp_set_msr(lp, c->model->msrs[m].index, c->model->msrs[m].value);
 		/* The BIOS-programmed KeyID split: bits 31:0 MKTME KeyIDs, 63:32 TDX KeyIDs. */
@@ -480,4 +484,40 @@ int plat_rdmsr(const struct plat *p, unsigned lpi, uint32_t msr, uint64_t *val)
 void plat_wrmsr(struct plat *p, unsigned lpi, uint32_t msr, uint64_t val)
 {
 	lp_set_msr(&p->lps[lpi], msr, val);
+}
+
+uint64_t plat_lp_reg_read(const struct plat *p, unsigned lpi, enum plat_lp_reg r)
+{
+	return r < PLAT_LP_NR_REGS ? p->lps[lpi].regs[r] : 0;
+}
+
+void plat_lp_reg_write(struct plat *p, unsigned lpi, enum plat_lp_reg r, uint64_t val)
+{
+	if (r < PLAT_LP_NR_REGS)
+		p->lps[lpi].regs[r] = val;
+}
+
+void plat_set_guest_engine(struct plat *p, const struct plat_guest_engine *e, void *ctx)
+{
+	p->guest_engine_ctx = ctx;
+	p->guest_engine = e;
+}
+
+bool plat_has_guest_engine(const struct plat *p)
+{
+	return p->guest_engine != NULL;
+}
+
+const struct plat_guest_engine *plat_get_guest_engine(const struct plat *p)
+{
+	return p->guest_engine;
+}
+
+int plat_seam_guest_run(struct plat *p, unsigned lpi, uint64_t vcpu_tag, struct plat_guest_regs *regs,
+			struct plat_guest_exit *exit)
+{
+	if (!p->guest_engine)
+		return -1;
+	p->guest_engine->run(p->guest_engine_ctx, p, lpi, vcpu_tag, regs, exit);
+	return 0;
 }

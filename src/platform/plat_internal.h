@@ -45,6 +45,7 @@ struct plat_lp {
 	unsigned nr_msrs;
 	struct plat_cpuid_override cpuid_ovr[PLAT_MAX_CPUID_OVERRIDES];
 	unsigned nr_cpuid_ovr;
+	uint64_t regs[PLAT_LP_NR_REGS]; /* CR2, DR0-3, DR6, DR7, XCR0 */
 };
 
 struct plat_key {
@@ -75,6 +76,9 @@ struct plat {
 	atomic_bool seam_disabled;
 	atomic_uint mce_count;
 	_Atomic uint64_t mce_last_pa;
+	/* guest execution */
+	const struct plat_guest_engine *guest_engine;
+	void *guest_engine_ctx;
 };
 
 /* XTS-encrypt one page of plaintext as the memory controller would store it. */

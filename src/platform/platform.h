@@ -161,6 +161,21 @@ void plat_cpuid_override(struct plat *p, unsigned lp, uint32_t leaf, uint32_t su
 int plat_rdmsr(const struct plat *p, unsigned lp, uint32_t msr, uint64_t *val);
 void plat_wrmsr(struct plat *p, unsigned lp, uint32_t msr, uint64_t val);
 
+/* Non-MSR architectural registers of an LP that TD entry and exit touch. */
+enum plat_lp_reg {
+	PLAT_REG_CR2,
+	PLAT_REG_DR0,
+	PLAT_REG_DR1,
+	PLAT_REG_DR2,
+	PLAT_REG_DR3,
+	PLAT_REG_DR6,
+	PLAT_REG_DR7,
+	PLAT_REG_XCR0,
+	PLAT_LP_NR_REGS
+};
+uint64_t plat_lp_reg_read(const struct plat *p, unsigned lp, enum plat_lp_reg r);
+void plat_lp_reg_write(struct plat *p, unsigned lp, enum plat_lp_reg r, uint64_t val);
+
 #define MSR_IA32_MKTME_KEYID_PARTITIONING 0x87u
 #define MSR_IA32_SEAMRR_PHYS_BASE 0x1400u
 #define MSR_IA32_SEAMRR_PHYS_MASK 0x1401u
@@ -168,6 +183,33 @@ void plat_wrmsr(struct plat *p, unsigned lp, uint32_t msr, uint64_t val);
 #define MSR_IA32_MISC_ENABLE 0x1a0u
 #define MSR_IA32_ARCH_CAPABILITIES 0x10au
 #define MSR_IA32_TME_ACTIVATE 0x982u
+
+/* --- Guest execution ---------------------------------------------------------
+ * A TD vCPU runs on an LP in SEAM VMX non-root mode between TDH.VP.ENTER and the next VM
+ * exit. The CPU core that executes its instructions is pluggable: QEMU's TCG in TD mode,
+ * or a script in tests. It sees the guest GPRs (SDM order RAX, RCX, RDX, RBX, RSP, RBP,
+ * RSI, RDI, R8-R15), RIP and RFLAGS, may read and write the LP's MSRs and registers as
+ * guest WRMSR/MOV DR/XSETBV would, and reports the VM exit that ends the run. */
+struct plat_guest_regs {
+	uint64_t gpr[16];
+	uint64_t rip, rflags;
+};
+struct plat_guest_exit {
+	uint32_t reason;      /* basic VM-exit reason (bits 15:0) plus flags */
+	uint32_t instr_len;   /* VM-exit instruction length (TDCALL: 4) */
+	uint64_t qualification, gpa, intr_info;
+};
+struct plat_guest_engine {
+	/* vcpu_tag identifies the vCPU (the module passes its TDVPR address). */
+	void (*run)(void *ctx, struct plat *p, unsigned lp, uint64_t vcpu_tag, struct plat_guest_regs *regs,
+		    struct plat_guest_exit *exit);
+};
+void plat_set_guest_engine(struct plat *p, const struct plat_guest_engine *e, void *ctx);
+bool plat_has_guest_engine(const struct plat *p);
+const struct plat_guest_engine *plat_get_guest_engine(const struct plat *p);
+/* SEAM only (TDH.VP.ENTER): run the guest until its next VM exit. -1: no engine installed. */
+int plat_seam_guest_run(struct plat *p, unsigned lp, uint64_t vcpu_tag, struct plat_guest_regs *regs,
+			struct plat_guest_exit *exit);
 
 /* --- MCHECK / SEAMLDR system information table --------------------------- */
 struct plat_sysinfo {

@@ -1,0 +1,259 @@
+/* TDH.VP.ENTER (leaf 0): run a TD vCPU on this LP until a TD exit.
+ *
+ * Checks in the real module's order (1.5.x tdh_vp_enter.c): IA32_MISC_ENABLE.BOOT_NT4,
+ * reserved bits of RCX, the TDVPR (shared) and its TDR (implicit, shared), TD state
+ * (not FATAL, keys configured, OP_STATE RUNNABLE), the TDVPS pages, vCPU state READY,
+ * association with this LP, the host-recoverability and RESUME_L1 flags, IA32_TSC_ADJUST,
+ * and the TD epoch lock for TLB tracking. Then the TD's state is loaded on the LP (GPRs,
+ * RIP/RFLAGS and the registers of data/module/td-exit-host-state.json), the guest runs on
+ * the platform's guest engine, and the TD exit saves it back and scrubs the LP.
+ *
+ * TD exits handled here: TDG.VP.VMCALL (a trap-like exit handing the selected GPRs to the
+ * VMM), triple fault (the vCPU becomes DISABLED: TDX_NON_RECOVERABLE_VCPU) and every other
+ * VM exit the engine reports, as an asynchronous exit with its qualification, GPA and
+ * interruption information. Other TDCALL leaves are not served yet: the guest gets
+ * TDX_OPERAND_INVALID in RAX and continues, as for a leaf the module does not know. */
+#include "td_exit.h"
+
+#define IA32_MISC_ENABLE_BOOT_NT4 (UINT64_C(1) << 22)
+#define TDCALL_LEAF_MASK UINT64_C(0xFFFF)
+#define GPR_RAX 0
+#define GPR_RCX 1
+#define GPR_RSP 4
+#define GPR_RBP 5
+#define TDVMCALL_GPR_FORBIDDEN ((1u << GPR_RAX) | (1u << GPR_RCX) | (1u << GPR_RSP))
+
+_Static_assert(MD_TDVPS_FIELDS_R15_IDX - MD_TDVPS_FIELDS_RAX_IDX == 15 &&
+		       MD_TDVPS_FIELDS_RSP_PLACEHOLDER_IDX - MD_TDVPS_FIELDS_RAX_IDX == GPR_RSP,
+	       "the TDVPS GPR fields are RAX..R15 in SDM order");
+
+struct vp_enter {
+	struct tdx_module *m;
+	unsigned lp;
+	uint64_t tdvpr_pa;
+	struct tdr *tdr;
+	struct tdcs *tdcs;
+	struct tdvps *vp;
+	struct tdvps_pages pg;
+	uint16_t epoch_slot;
+};
+
+static uint64_t check_flags(struct tdx_module *m, unsigned lp, uint64_t rcx)
+{
+	uint64_t misc;
+
+	if (!plat_rdmsr(m->plat, lp, MSR_IA32_MISC_ENABLE, &misc) && (misc & IA32_MISC_ENABLE_BOOT_NT4))
+		return TDX_LIMIT_CPUID_MAXVAL_SET;
+	if (rcx & (VCPU_AND_FLAGS_RESERVED_0_MASK | VCPU_AND_FLAGS_RESERVED_1_MASK))
+		return api_error_with_operand_id(TDX_OPERAND_INVALID, OPERAND_ID_RCX);
+	return TDX_SUCCESS;
+}
+
+/* TD state, TDVPS pages, vCPU state and association (the TDR is locked by the caller). */
+static uint64_t open_vcpu(struct vp_enter *c, uint64_t tdr_pa)
+{
+	uint64_t ret;
+
+	c->tdr = td_map_tdr(c->m, tdr_pa);
+	if (!c->tdr)
+		return TDX_SEAMCALL_VMFAILINVALID;
+	ret = td_check_state(c->m, c->tdr, TDH_VP_ENTER_LEAF, &c->tdcs);
+	if (ret)
+		return ret;
+	if (plat_seam_map(c->m->plat, c->tdvpr_pa, c->tdr->hkid, (void **)&c->vp)) {
+		plat_seam_machine_check(c->m->plat, c->tdvpr_pa);
+		return TDX_SEAMCALL_VMFAILINVALID;
+	}
+	ret = tdvps_map_pages(c->m, c->tdr, c->vp, &c->pg);
+	if (ret)
+		return ret;
+	if (c->vp->state != VCPU_READY)
+		return TDX_VCPU_STATE_INCORRECT;
+	return tdvps_associate(c->vp, c->tdcs, c->lp);
+}
+
+static uint64_t check_vcpu_flags(struct vp_enter *c, uint64_t rcx)
+{
+	uint64_t last = tdvps_get(&c->pg, MD_TDVPS_FIELDS_LAST_TD_EXIT_IDX, 0);
+
+	if ((rcx & VCPU_AND_FLAGS_HOST_RECOVERABILITY_HINT_MASK) && last != LAST_EXIT_ASYNC_TRAP)
+		return api_error_with_operand_id(TDX_OPERAND_INVALID, OPERAND_ID_RCX);
+	/* RESUME_L1 is for an exit from an L2 VM; this module runs no L2 VMs (CURR_VM is 0). */
+	if ((rcx & VCPU_AND_FLAGS_RESUME_L1_MASK) && tdvps_get(&c->pg, MD_TDVPS_FIELDS_CURR_VM_IDX, 0) == 0)
+		return api_error_with_operand_id(TDX_OPERAND_INVALID, OPERAND_ID_RCX);
+	return module_check_tsc_adjust(c->m, c->lp);
+}
+
+/* adjust_tlb_tracking_state(): the vCPU joins the current TD epoch, shared with other
+ * entries, exclusive against TDH.MEM.TRACK. */
+static uint64_t join_epoch(struct vp_enter *c)
+{
+	uint64_t epoch;
+
+	if (!sharex_try_shared(&c->tdcs->epoch_lock))
+		return api_error_with_operand_id(TDX_OPERAND_BUSY, OPERAND_ID_TD_EPOCH);
+	epoch = __atomic_load_n(&c->tdcs->td_epoch, __ATOMIC_ACQUIRE);
+	c->epoch_slot = (uint16_t)(epoch & 1);
+	__atomic_fetch_add(&c->tdcs->refcount[c->epoch_slot], 1, __ATOMIC_SEQ_CST);
+	sharex_release_shared(&c->tdcs->epoch_lock);
+	tdvps_put(&c->pg, MD_TDVPS_FIELDS_VCPU_EPOCH_IDX, 0, epoch);
+	return TDX_SUCCESS;
+}
+
+static void gprs_load(const struct vp_enter *c, struct plat_guest_regs *g)
+{
+	for (unsigned i = 0; i < 16; i++)
+		g->gpr[i] = i == GPR_RSP ? tdvps_vmcs_get(&c->pg, MD_TD_VMCS_FIELDS_GUEST_RSP_IDX, 0)
+					 : tdvps_get(&c->pg, MD_TDVPS_FIELDS_RAX_IDX + i, 0);
+	g->rip = tdvps_vmcs_get(&c->pg, MD_TD_VMCS_FIELDS_GUEST_RIP_IDX, 0);
+	g->rflags = tdvps_vmcs_get(&c->pg, MD_TD_VMCS_FIELDS_GUEST_RFLAGS_IDX, 0);
+}
+
+static void gprs_save(const struct vp_enter *c, const struct plat_guest_regs *g)
+{
+	for (unsigned i = 0; i < 16; i++)
+		if (i == GPR_RSP)
+			tdvps_vmcs_put(&c->pg, MD_TD_VMCS_FIELDS_GUEST_RSP_IDX, 0, g->gpr[i]);
+		else
+			tdvps_put(&c->pg, MD_TDVPS_FIELDS_RAX_IDX + i, 0, g->gpr[i]);
+	tdvps_vmcs_put(&c->pg, MD_TD_VMCS_FIELDS_GUEST_RIP_IDX, 0, g->rip);
+	tdvps_vmcs_put(&c->pg, MD_TD_VMCS_FIELDS_GUEST_RFLAGS_IDX, 0, g->rflags);
+}
+
+/* After a TDG.VP.VMCALL exit the VMM's outputs (the GPRs the guest selected) become the
+ * guest's; its TDCALL completes with RAX = TDX_SUCCESS and RCX unchanged. */
+static void complete_tdvmcall(const struct tdx_regs *regs, struct plat_guest_regs *g)
+{
+	uint64_t select = g->gpr[GPR_RCX] & TDVMCALL_CONTROL_GPR_SELECT_MASK;
+
+	for (unsigned i = 2; i < 16; i++)
+		if (select & (UINT64_C(1) << i))
+			g->gpr[i] = regs->r[i];
+	g->gpr[GPR_RAX] = TDX_SUCCESS;
+}
+
+static bool no_rbp_mod(const struct vp_enter *c)
+{
+	return (c->tdcs->config_flags & CONFIG_FLAGS_NO_RBP_MOD_MASK) != 0;
+}
+
+/* tdg_vp_vmcall(): true when the TD exits to the VMM; false when the guest's operand was
+ * wrong and it continues with the error in RAX. */
+static bool tdvmcall(const struct vp_enter *c, struct plat_guest_regs *g, struct tdx_regs *regs)
+{
+	uint64_t control = g->gpr[GPR_RCX];
+	uint64_t select = control & TDVMCALL_CONTROL_GPR_SELECT_MASK;
+	uint64_t forbidden = TDVMCALL_GPR_FORBIDDEN | (no_rbp_mod(c) ? 1u << GPR_RBP : 0);
+
+	if ((select & forbidden) || (control & TDVMCALL_CONTROL_RESERVED_MASK)) {
+		g->gpr[GPR_RAX] = api_error_with_operand_id(TDX_OPERAND_INVALID, OPERAND_ID_RCX);
+		return false;
+	}
+	regs->r[REG_RAX] = VMEXIT_REASON_TDCALL;
+	regs->r[REG_RCX] = control & (TDVMCALL_CONTROL_GPR_SELECT_MASK | TDVMCALL_CONTROL_XMM_SELECT_MASK);
+	for (unsigned i = 2; i < 16; i++) {
+		if (select & (UINT64_C(1) << i))
+			regs->r[i] = g->gpr[i];
+		else if (i != GPR_RBP || !no_rbp_mod(c))
+			regs->r[i] = 0;
+	}
+	return true;
+}
+
+/* An asynchronous TD exit: the VM exit's information for the VMM, other GPRs cleared. */
+static void async_exit(const struct vp_enter *c, uint64_t status, const struct plat_guest_exit *ex,
+		       struct tdx_regs *regs)
+{
+	for (unsigned i = 2; i < 16; i++)
+		if (i != GPR_RSP && (i != GPR_RBP || !no_rbp_mod(c)))
+			regs->r[i] = 0;
+	regs->r[REG_RAX] = status | ex->reason;
+	regs->r[REG_RCX] = ex->qualification;
+	regs->r[REG_R8] = ex->gpa;
+	regs->r[REG_R9] = ex->intr_info;
+}
+
+/* Run until the TD exits to the VMM; returns the LAST_TD_EXIT kind. */
+static uint64_t run_guest(struct vp_enter *c, struct plat_guest_regs *g, struct tdx_regs *regs)
+{
+	struct plat_guest_exit ex;
+
+	for (;;) {
+		ex = (struct plat_guest_exit){ 0 };
+		plat_seam_guest_run(c->m->plat, c->lp, c->tdvpr_pa, g, &ex);
+		tdvps_vmcs_put(&c->pg, MD_TD_VMCS_FIELDS_EXIT_REASON_IDX, 0, ex.reason);
+		tdvps_vmcs_put(&c->pg, MD_TD_VMCS_FIELDS_EXIT_QUALIFICATION_IDX, 0, ex.qualification);
+		if ((ex.reason & 0xFFFF) != VMEXIT_REASON_TDCALL)
+			break;
+		g->rip += ex.instr_len; /* TDCALL is trap-like: the guest resumes after it */
+		if ((g->gpr[GPR_RAX] & TDCALL_LEAF_MASK) != TDG_VP_VMCALL_LEAF) {
+			g->gpr[GPR_RAX] = TDX_OPERAND_INVALID;
+			continue;
+		}
+		if (tdvmcall(c, g, regs))
+			return LAST_EXIT_TDVMCALL;
+	}
+	if ((ex.reason & 0xFFFF) == VMEXIT_REASON_TRIPLE_FAULT) {
+		async_exit(c, TDX_NON_RECOVERABLE_VCPU, &ex, regs);
+		c->vp->state = VCPU_DISABLED;
+	} else {
+		async_exit(c, TDX_SUCCESS, &ex, regs);
+	}
+	return LAST_EXIT_ASYNC_FAULT;
+}
+
+static void enter_and_exit(struct vp_enter *c, struct tdx_regs *regs)
+{
+	struct td_host_state hs;
+	struct plat_guest_regs g;
+	uint64_t last = tdvps_get(&c->pg, MD_TDVPS_FIELDS_LAST_TD_EXIT_IDX, 0);
+
+	gprs_load(c, &g);
+	if (last == LAST_EXIT_TDVMCALL)
+		complete_tdvmcall(regs, &g);
+	td_exit_load_guest_state(c->m, c->lp, c->tdcs, &c->pg, &hs);
+	c->vp->state = VCPU_ACTIVE;
+	last = run_guest(c, &g, regs);
+	gprs_save(c, &g);
+	td_exit_save_guest_state(c->m, c->lp, c->tdcs, &c->pg, &hs);
+	if (c->vp->state == VCPU_ACTIVE)
+		c->vp->state = VCPU_READY;
+	tdvps_put(&c->pg, MD_TDVPS_FIELDS_LAST_TD_EXIT_IDX, 0, last);
+	__atomic_fetch_sub(&c->tdcs->refcount[c->epoch_slot], 1, __ATOMIC_SEQ_CST);
+}
+
+uint64_t tdh_vp_enter(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
+{
+	uint64_t rcx = regs->r[REG_RCX], ret;
+	struct vp_enter c = { .m = m, .lp = lp, .tdvpr_pa = rcx & VCPU_AND_FLAGS_TDVPRA_HPA_MASK };
+	struct pamt_entry *tdr_entry = NULL;
+	struct pamt_lock lv;
+
+	ret = check_flags(m, lp, rcx);
+	if (ret)
+		return ret;
+	ret = pamt_check_lock_explicit(m, c.tdvpr_pa, OPERAND_ID_RCX, false, PT_TDVPR, &lv);
+	if (ret)
+		return ret;
+	ret = tdvps_lock_tdr_implicit(m, pamt_owner(lv.leaf), &tdr_entry);
+	if (!ret)
+		ret = open_vcpu(&c, pamt_owner(lv.leaf));
+	if (!ret)
+		ret = check_vcpu_flags(&c, rcx);
+	/* A platform without a CPU core for guests cannot enter a TD at all. */
+	if (!ret && !plat_has_guest_engine(m->plat))
+		ret = TDX_SEAMCALL_VMFAILINVALID;
+	if (!ret)
+		ret = join_epoch(&c);
+	if (ret)
+		goto out;
+
+	/* Nothing can fail past this point. */
+	enter_and_exit(&c, regs);
+	ret = regs->r[REG_RAX];
+out:
+	if (tdr_entry)
+		pamt_entry_unlock_shared(tdr_entry);
+	pamt_unlock(&lv);
+	return ret;
+}
