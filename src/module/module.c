@@ -106,7 +106,8 @@ static uint64_t module_seamcall(void *opaque, unsigned lp, struct tdx_regs *regs
 
 	if (rax & LEAF_RESERVED_MASK)
 		return api_error_with_operand_id(TDX_OPERAND_INVALID, OPERAND_ID_RAX);
-	if (version && (!e || !e->known || version > e->version_max))
+	/* Leaf versions are the profile's: a later module accepts versions 1.5.01 rejects. */
+	if (version && (!e || !e->known || version > m->profile->leaf_version_max[leaf]))
 		return api_error_with_operand_id(TDX_OPERAND_INVALID, OPERAND_ID_RAX);
 	if (state == SYS_SHUTDOWN && leaf != TDH_SYS_LP_SHUTDOWN_LEAF)
 		return TDX_SYS_SHUTDOWN;
