@@ -107,7 +107,9 @@ uint64_t tdh_vp_init(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 	uint32_t *ids = NULL, index = 0;
 	uint64_t ret;
 
-	/* The TSC is sampled (LAST_EXIT_TSC): IA32_TSC_ADJUST must be what TDH.SYS.INIT saw. */
+	/* The TSC is sampled (LAST_EXIT_TSC): IA32_TSC_ADJUST must be what TDH.SYS.INIT saw.
+	 * 1.5.06 checks it after the x2APIC ID (keeping the vCPU index it took if it fails);
+	 * here it comes first in every profile, so a failing call changes nothing. */
 	ret = module_check_tsc_adjust(m, lp);
 	if (ret)
 		return ret;
