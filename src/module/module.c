@@ -83,13 +83,12 @@
 struct leaf_entry {
 	const char *name;
 	seamcall_handler_t handler;
-	uint8_t version_max;
 	bool known;
 	bool before_ready;
 };
 
 #define LEAF_ENTRY(cname, num, sname, vmax, before) \
-	[num] = { sname, MODULE_HANDLER_##cname, vmax, true, before },
+	[num] = { sname, MODULE_HANDLER_##cname, true, before }, /* vmax: per profile */
 static const struct leaf_entry leaf_table[TDH_LEAF_MAX + 1] = { TDX_SEAMCALL_LEAVES(LEAF_ENTRY) };
 
 #define COUNT_LEAF(cname, num, sname, vmax, before) +1
