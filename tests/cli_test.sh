@@ -84,5 +84,9 @@ expect measure-not-tdvf 1 'no OVMF GUIDed footer table' -- measure -bios /etc/pa
 expect measure-bad-order 2 "--add-order: 'sideways'" -- measure -bios "$OVMF" --add-order sideways
 expect measure-bad-mem 2 'TD memory must be 32M..4T' -- measure -bios "$OVMF" -m 8M
 
+# a second module profile: version and the profile's configurable CPUID leaf count
+expect profile-1.5.06 0 'TDX module 1\.5\.06 \(profile tdx-1\.5\.06\)' -- module info --profile tdx-1.5.06
+expect profile-1.5.06-cpuid 0 '^  18 configurable CPUID leaves' -- module info --profile tdx-1.5.06
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]

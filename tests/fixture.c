@@ -13,10 +13,15 @@ void fx_small_config(struct plat_config *cfg)
 
 bool fx_create_cfg(struct fx *f, const struct plat_config *cfg)
 {
+	return fx_create_profile_cfg(f, cfg, SIM_DEFAULT_PROFILE);
+}
+
+bool fx_create_profile_cfg(struct fx *f, const struct plat_config *cfg, const char *profile)
+{
 	char err[256];
 
 	memset(f, 0, sizeof(*f));
-	if (sim_create(&f->s, cfg, SIM_DEFAULT_PROFILE, NULL, NULL, err, sizeof(err))) {
+	if (sim_create(&f->s, cfg, profile, NULL, NULL, err, sizeof(err))) {
 		fprintf(stderr, "fixture: %s\n", err);
 		return false;
 	}
@@ -25,6 +30,13 @@ bool fx_create_cfg(struct fx *f, const struct plat_config *cfg)
 	for (unsigned i = 0; i < plat_nr_lps(f->p); i++)
 		plat_lp_set_vmx(f->p, i, true);
 	return true;
+}
+
+bool fx_create_profile(struct fx *f, const char *profile)
+{
+	struct plat_config cfg;
+	fx_small_config(&cfg);
+	return fx_create_profile_cfg(f, &cfg, profile);
 }
 
 bool fx_create(struct fx *f)

@@ -22,6 +22,9 @@ struct fx {
 /* 2 packages x 2 LPs, 4 GiB of RAM (3 TDMRs), module tdx-1.5.01; no SEAMCALL made yet. */
 bool fx_create(struct fx *f);
 bool fx_create_cfg(struct fx *f, const struct plat_config *cfg);
+/* The same with a named module profile (tdx-1.5.01, tdx-1.5.06, ...). */
+bool fx_create_profile(struct fx *f, const char *profile);
+bool fx_create_profile_cfg(struct fx *f, const struct plat_config *cfg, const char *profile);
 void fx_destroy(struct fx *f);
 void fx_small_config(struct plat_config *cfg);
 /* Raw SEAMCALL on an LP (VMX is switched on for it). */

@@ -63,8 +63,8 @@ TEST(sys_info_contents)
 	CHECK_EQ(si.cpuid_config_list[0].leaf, 1);
 	CHECK_EQ(si.cpuid_config_list[0].sub_leaf, 0xffffffff);
 	/* config_direct bits are always reported */
-	CHECK_EQ(si.cpuid_config_list[0].eax & cpuid_configurable[0].config_direct.eax,
-		 cpuid_configurable[0].config_direct.eax);
+	CHECK_EQ(si.cpuid_config_list[0].eax & cpuid_tables_tdx_1_5_01.configurable[0].config_direct.eax,
+		 cpuid_tables_tdx_1_5_01.configurable[0].config_direct.eax);
 	CHECK_EQ(cmrs[0].cmr_base, plat_config(f.p)->cmr[0].base);
 	CHECK_EQ(cmrs[0].cmr_size, plat_config(f.p)->cmr[0].size);
 	CHECK_EQ(cmrs[31].cmr_size, 0);

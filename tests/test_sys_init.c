@@ -47,8 +47,8 @@ TEST(sys_init_incorrect_cpuid_value)
 	plat_cpuid_override(f.p, 0, 1, 0, &c);
 	CHECK_EQ(fx_call(&f, 0, TDH_SYS_INIT_LEAF, 0, 0, 0, 0, &r), TDX_INCORRECT_CPUID_VALUE);
 	CHECK_EQ(r.r[REG_RCX], 1 | (0xffffffffull << 32));
-	CHECK_EQ(r.r[REG_R8] & 0xffffffff, cpuid_lookup[0].verify_mask.ecx);
-	CHECK_EQ(r.r[REG_R10] & 0xffffffff, cpuid_lookup[0].verify_value.ecx);
+	CHECK_EQ(r.r[REG_R8] & 0xffffffff, cpuid_tables_tdx_1_5_01.lookup[0].verify_mask.ecx);
+	CHECK_EQ(r.r[REG_R10] & 0xffffffff, cpuid_tables_tdx_1_5_01.lookup[0].verify_value.ecx);
 	fx_destroy(&f);
 }
 

@@ -402,9 +402,14 @@ static bool has_unsupported(const struct kvm_cpuid_entry2 *e)
  * enumerates but KVM does not know are set to 1; an entry with no slot is -EINVAL. */
 static int setup_cpuids(const struct tdx_sys_info *si, const struct kvm_cpuid2 *c, struct td_params *tp)
 {
+	/* Like Linux's flexible cpuid_configs[]: a module with more configurable leaves than
+	 * the 1.5.01 layout names continues the array into the bytes 1.5.01 reserves. */
+	const unsigned room = (sizeof(*tp) - TD_PARAMS_OFF_CPUID_CONFIG_VALS) / sizeof(struct cpuid_config_vals);
 	unsigned copied = 0;
 
-	for (unsigned i = 0; i < si->num_cpuid_config && i < TD_PARAMS_MAX_CPUID_CONFIG; i++) {
+	if (si->num_cpuid_config > room)
+		return -EINVAL;
+	for (unsigned i = 0; i < si->num_cpuid_config; i++) {
 		uint64_t ls = si->cpuid_config_leaves[i];
 		uint32_t sub = (uint32_t)(ls >> 32);
 		const struct kvm_cpuid_mask *k = mask_find(kvm_cpuid_known, KVM_CPUID_KNOWN_COUNT, (uint32_t)ls, sub);
@@ -426,7 +431,7 @@ static int setup_cpuids(const struct tdx_sys_info *si, const struct kvm_cpuid2 *
 		v.ebx |= cfg[1] & ~(k ? k->ebx : 0);
 		v.ecx |= cfg[2] & ~(k ? k->ecx : 0);
 		v.edx |= cfg[3] & ~(k ? k->edx : 0);
-		tp->cpuid_config_vals[i] = v;
+		memcpy((uint8_t *)tp + TD_PARAMS_OFF_CPUID_CONFIG_VALS + i * sizeof(v), &v, sizeof(v));
 	}
 	return copied == c->nent ? 0 : -EINVAL;
 }

@@ -43,15 +43,16 @@ static uint64_t runtime_value(const struct tdx_module *m, unsigned rt, unsigned 
 	case MD_RT_CMR_SIZE: return elem < MAX_CMR ? m->sysinfo.cmr[elem].size : 0;
 	case MD_RT_XFAM_FIXED0: return module_xfam_fixed0(m);
 	case MD_RT_CPUID_CONFIG_LEAVES:
-		return elem < MAX_NUM_CPUID_CONFIG
-			       ? cpuid_configurable[elem].leaf | ((uint64_t)cpuid_configurable[elem].subleaf << 32)
+		return elem < module_cpuid_tables(m)->num_config
+			       ? module_cpuid_tables(m)->configurable[elem].leaf |
+					 ((uint64_t)module_cpuid_tables(m)->configurable[elem].subleaf << 32)
 			       : UINT64_MAX;
 	case MD_RT_CPUID_CONFIG_VALUES: {
 		unsigned f = elem / 2;
 		const struct cpuid_regs *r;
-		if (f >= MAX_NUM_CPUID_CONFIG)
+		if (f >= module_cpuid_tables(m)->num_config)
 			return 0;
-		r = &cpuid_configurable[f].config_direct; /* 1.5.01 reports only CONFIG_DIRECT here */
+		r = &module_cpuid_tables(m)->configurable[f].config_direct; /* 1.5.01 reports only CONFIG_DIRECT here */
 		return (elem & 1) ? ((uint64_t)r->edx << 32) | r->ecx : ((uint64_t)r->ebx << 32) | r->eax;
 	}
 	case MD_RT_NUM_ALLOWED_FMS: return module_num_allowed_fms(m);

@@ -87,7 +87,7 @@ static bool tdcs_control_value(const struct md_td *t, unsigned idx, unsigned e, 
 	case MD_TD_FIELDS_TSC_OFFSET_IDX: *v = c->tsc_offset; break;
 	case MD_TD_FIELDS_TSC_MULTIPLIER_IDX: *v = c->tsc_multiplier; break;
 	case MD_TD_FIELDS_TSC_FREQUENCY_IDX: *v = c->tsc_frequency; break;
-	case MD_TD_FIELDS_NUM_CPUID_VALUES_IDX: *v = MAX_NUM_CPUID_LOOKUP; break;
+	case MD_TD_FIELDS_NUM_CPUID_VALUES_IDX: *v = module_cpuid_tables(t->m)->num_lookup; break;
 	case MD_TD_FIELDS_XBUFF_SIZE_IDX: *v = c->xbuff_size; break;
 	case MD_TD_FIELDS_HP_LOCK_TIMEOUT_IDX: /* kept in TSC ticks, reported in microseconds */
 		hz = native_tsc_hz(t);
@@ -96,7 +96,7 @@ static bool tdcs_control_value(const struct md_td *t, unsigned idx, unsigned e, 
 	case MD_TD_FIELDS_CONFIG_FLAGS_IDX: *v = c->config_flags; break;
 	case MD_TD_FIELDS_TD_CTLS_IDX: *v = c->td_ctls; break;
 	case MD_TD_FIELDS_CPUID_VALID_IDX: /* 80 architectural slots, 64 lookup entries */
-		*v = e < MAX_NUM_CPUID_LOOKUP ? c->cpuid_valid[e] : 0;
+		*v = e < module_cpuid_tables(t->m)->num_lookup ? c->cpuid_valid[e] : 0;
 		break;
 	case MD_TD_FIELDS_XBUFF_OFFSETS_IDX: *v = c->xbuff_offsets[e]; break;
 	case MD_TD_FIELDS_TD_EPOCH_IDX: *v = c->td_epoch; break;
@@ -156,9 +156,9 @@ static uint64_t rd_mask(const struct md_td *t, unsigned idx)
 
 /* ---- CPUID_VALUES: FIELD_CODE names a (leaf, subleaf) and a qword of its registers ---- */
 
-static uint64_t cpuid_field_id(unsigned i, unsigned elem)
+static uint64_t cpuid_field_id(const struct tdx_module *m, unsigned i, unsigned elem)
 {
-	const struct cpuid_lookup_desc *d = &cpuid_lookup[i];
+	const struct cpuid_lookup_desc *d = &module_cpuid_tables(m)->lookup[i];
 	uint64_t code = elem | (d->leaf & CPUID_CODE_LEAF_MASK) << CPUID_CODE_LEAF_SHIFT;
 
 	if (d->leaf & CPUID_LEAF_BIT31)
@@ -171,7 +171,7 @@ static uint64_t cpuid_field_id(unsigned i, unsigned elem)
 }
 
 /* Lookup index named by a CPUID field code, or -1. */
-static int cpuid_index(uint64_t code)
+static int cpuid_index(const struct tdx_module *m, uint64_t code)
 {
 	uint32_t leaf = (uint32_t)(code >> CPUID_CODE_LEAF_SHIFT) & CPUID_CODE_LEAF_MASK, subleaf;
 
@@ -181,15 +181,17 @@ static int cpuid_index(uint64_t code)
 		leaf |= CPUID_LEAF_BIT31;
 	subleaf = (code & CPUID_CODE_SUBLEAF_NA) ? CPUID_SUBLEAF_NA
 						 : (uint32_t)(code >> CPUID_CODE_SUBLEAF_SHIFT) & CPUID_CODE_SUBLEAF_MASK;
-	for (unsigned i = 0; i < MAX_NUM_CPUID_LOOKUP; i++)
-		if (cpuid_lookup[i].valid && cpuid_lookup[i].leaf == leaf && cpuid_lookup[i].subleaf == subleaf)
+	const struct cpuid_tables *ct = module_cpuid_tables(m);
+
+	for (unsigned i = 0; i < ct->num_lookup; i++)
+		if (ct->lookup[i].valid && ct->lookup[i].leaf == leaf && ct->lookup[i].subleaf == subleaf)
 			return (int)i;
 	return -1;
 }
 
 static bool cpuid_readable(const struct md_td *t, unsigned i)
 {
-	return !cpuid_lookup[i].faulting && t->tdcs->cpuid_valid[i] && rd_mask(t, MD_TD_FIELDS_CPUID_VALUES_IDX);
+	return !module_cpuid_tables(t->m)->lookup[i].faulting && t->tdcs->cpuid_valid[i] && rd_mask(t, MD_TD_FIELDS_CPUID_VALUES_IDX);
 }
 
 static uint64_t first_id_from(const struct md_td *t, unsigned idx);
@@ -197,9 +199,9 @@ static uint64_t first_id_from(const struct md_td *t, unsigned idx);
 /* Next readable CPUID qword at or after lookup index i, else the next table entry's. */
 static uint64_t cpuid_first_from(const struct md_td *t, unsigned i)
 {
-	for (; i < MAX_NUM_CPUID_LOOKUP; i++)
+	for (; i < module_cpuid_tables(t->m)->num_lookup; i++)
 		if (cpuid_readable(t, i))
-			return cpuid_field_id(i, 0);
+			return cpuid_field_id(t->m, i, 0);
 	return first_id_from(t, MD_TD_FIELDS_CPUID_VALUES_IDX + 1);
 }
 
@@ -216,7 +218,7 @@ static uint64_t first_id_from(const struct md_td *t, unsigned idx)
 
 static uint64_t cpuid_read(const struct md_td *t, uint64_t id, uint64_t *value, uint64_t *next)
 {
-	int i = cpuid_index(FIELD_CODE(id));
+	int i = cpuid_index(t->m, FIELD_CODE(id));
 	const struct cpuid_regs *r;
 
 	if (i < 0)
@@ -229,7 +231,7 @@ static uint64_t cpuid_read(const struct md_td *t, uint64_t id, uint64_t *value, 
 		*next = cpuid_first_from(t, (unsigned)i + 1);
 	} else {
 		*value = ((uint64_t)r->ebx << 32) | r->eax;
-		*next = cpuid_field_id((unsigned)i, 1);
+		*next = cpuid_field_id(t->m, (unsigned)i, 1);
 	}
 	*value &= rd_mask(t, MD_TD_FIELDS_CPUID_VALUES_IDX);
 	return TDX_SUCCESS;
@@ -323,11 +325,11 @@ static uint64_t write_hp_lock_timeout(const struct md_td *t, uint64_t usec, uint
  * faulting or invalid entry is refused as unreadable first, as on reads. */
 static uint64_t cpuid_write_status(const struct md_td *t, uint64_t id)
 {
-	int i = cpuid_index(FIELD_CODE(id));
+	int i = cpuid_index(t->m, FIELD_CODE(id));
 
 	if (i < 0)
 		return TDX_METADATA_FIELD_ID_INCORRECT;
-	if (cpuid_lookup[i].faulting || !t->tdcs->cpuid_valid[i])
+	if (module_cpuid_tables(t->m)->lookup[i].faulting || !t->tdcs->cpuid_valid[i])
 		return TDX_METADATA_FIELD_NOT_READABLE;
 	return TDX_METADATA_FIELD_NOT_WRITABLE;
 }

@@ -83,13 +83,12 @@
 struct leaf_entry {
 	const char *name;
 	seamcall_handler_t handler;
-	uint8_t version_max;
 	bool known;
 	bool before_ready;
 };
 
 #define LEAF_ENTRY(cname, num, sname, vmax, before) \
-	[num] = { sname, MODULE_HANDLER_##cname, vmax, true, before },
+	[num] = { sname, MODULE_HANDLER_##cname, true, before }, /* vmax: per profile */
 static const struct leaf_entry leaf_table[TDH_LEAF_MAX + 1] = { TDX_SEAMCALL_LEAVES(LEAF_ENTRY) };
 
 #define COUNT_LEAF(cname, num, sname, vmax, before) +1
@@ -106,7 +105,8 @@ static uint64_t module_seamcall(void *opaque, unsigned lp, struct tdx_regs *regs
 
 	if (rax & LEAF_RESERVED_MASK)
 		return api_error_with_operand_id(TDX_OPERAND_INVALID, OPERAND_ID_RAX);
-	if (version && (!e || !e->known || version > e->version_max))
+	/* Leaf versions are the profile's: a later module accepts versions 1.5.01 rejects. */
+	if (version && (!e || !e->known || version > m->profile->leaf_version_max[leaf]))
 		return api_error_with_operand_id(TDX_OPERAND_INVALID, OPERAND_ID_RAX);
 	if (state == SYS_SHUTDOWN && leaf != TDH_SYS_LP_SHUTDOWN_LEAF)
 		return TDX_SYS_SHUTDOWN;

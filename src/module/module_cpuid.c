@@ -1,5 +1,6 @@
 /* CPUID sampling at TDH.SYS.INIT, consistency at TDH.SYS.LP.INIT, and the values the
- * system leaves report. Tables come from data/abi/cpuid-virtualization.json. */
+ * system leaves report. Tables are the profile's (data/abi/cpuid-virtualization.json plus the
+ * profile's overlay in data/profiles/). */
 #include "module_internal.h"
 
 #define IA32_MISC_ENABLE_BOOT_NT4 (UINT64_C(1) << 22)
@@ -86,10 +87,10 @@ static uint64_t sample_address_widths(struct tdx_module *m, struct tdx_regs *reg
 {
 	const struct cpuid_regs *r7 = NULL, *r88 = NULL;
 
-	for (unsigned i = 0; i < MAX_NUM_CPUID_LOOKUP; i++) {
-		if (cpuid_lookup[i].leaf == 7 && cpuid_lookup[i].subleaf == 0)
+	for (unsigned i = 0; i < module_cpuid_tables(m)->num_lookup; i++) {
+		if (module_cpuid_tables(m)->lookup[i].leaf == 7 && module_cpuid_tables(m)->lookup[i].subleaf == 0)
 			r7 = &m->cpuid_native[i];
-		if (cpuid_lookup[i].leaf == 0x80000008u)
+		if (module_cpuid_tables(m)->lookup[i].leaf == 0x80000008u)
 			r88 = &m->cpuid_native[i];
 	}
 	if (!r7 || !r88)
@@ -114,8 +115,8 @@ uint64_t module_cpuid_sample(struct tdx_module *m, unsigned lp, struct tdx_regs 
 	st = sample_limits(m, lp);
 	if (st)
 		return st;
-	for (unsigned i = 0; i < MAX_NUM_CPUID_LOOKUP; i++) {
-		const struct cpuid_lookup_desc *d = &cpuid_lookup[i];
+	for (unsigned i = 0; i < module_cpuid_tables(m)->num_lookup; i++) {
+		const struct cpuid_lookup_desc *d = &module_cpuid_tables(m)->lookup[i];
 		struct cpuid_regs v;
 
 		if (!d->valid)
@@ -129,8 +130,8 @@ uint64_t module_cpuid_sample(struct tdx_module *m, unsigned lp, struct tdx_regs 
 		m->cpuid_native[i] = v;
 	}
 	m->platform_fms = min_stepping_fms(&m->sysinfo);
-	for (unsigned i = 0; i < MAX_NUM_CPUID_LOOKUP; i++)
-		if (cpuid_lookup[i].valid && cpuid_lookup[i].leaf == 1)
+	for (unsigned i = 0; i < module_cpuid_tables(m)->num_lookup; i++)
+		if (module_cpuid_tables(m)->lookup[i].valid && module_cpuid_tables(m)->lookup[i].leaf == 1)
 			m->cpuid_native[i].eax = m->platform_fms;
 	{
 		struct cpuid_regs d0 = native(m, lp, 0xd, 0), d1 = native(m, lp, 0xd, 1);
@@ -146,8 +147,8 @@ uint64_t module_cpuid_check_lp(struct tdx_module *m, unsigned lp, struct tdx_reg
 
 	if (!plat_rdmsr(m->plat, lp, MSR_IA32_MISC_ENABLE, &misc) && (misc & IA32_MISC_ENABLE_BOOT_NT4))
 		return TDX_LIMIT_CPUID_MAXVAL_SET;
-	for (unsigned i = 0; i < MAX_NUM_CPUID_LOOKUP; i++) {
-		const struct cpuid_lookup_desc *d = &cpuid_lookup[i];
+	for (unsigned i = 0; i < module_cpuid_tables(m)->num_lookup; i++) {
+		const struct cpuid_lookup_desc *d = &module_cpuid_tables(m)->lookup[i];
 		struct cpuid_regs v, sampled = m->cpuid_native[i];
 
 		if (!d->valid)
@@ -168,8 +169,8 @@ uint64_t module_cpuid_check_lp(struct tdx_module *m, unsigned lp, struct tdx_reg
 /* complete_cpuid_handling(): fixed-0/dynamic bits cleared, fixed-1 bits set (TDH.SYS.CONFIG). */
 void module_cpuid_finalize(struct tdx_module *m)
 {
-	for (unsigned i = 0; i < MAX_NUM_CPUID_LOOKUP; i++) {
-		const struct cpuid_lookup_desc *d = &cpuid_lookup[i];
+	for (unsigned i = 0; i < module_cpuid_tables(m)->num_lookup; i++) {
+		const struct cpuid_lookup_desc *d = &module_cpuid_tables(m)->lookup[i];
 		struct cpuid_regs *v = &m->cpuid_native[i];
 		v->eax = (v->eax & ~d->fixed0_or_dynamic.eax) | d->fixed1.eax;
 		v->ebx = (v->ebx & ~d->fixed0_or_dynamic.ebx) | d->fixed1.ebx;
@@ -181,7 +182,7 @@ void module_cpuid_finalize(struct tdx_module *m)
 
 struct cpuid_regs module_cpuid_config_reported(const struct tdx_module *m, unsigned i)
 {
-	const struct cpuid_config_desc *c = &cpuid_configurable[i];
+	const struct cpuid_config_desc *c = &module_cpuid_tables(m)->configurable[i];
 	struct cpuid_regs n = m->cpuid_native[c->lookup_index];
 
 	return (struct cpuid_regs){ c->config_direct.eax | (c->allow_direct.eax & n.eax),

@@ -140,6 +140,12 @@ struct tdx_module {
 	struct module_lp lp[PLAT_MAX_LPS];
 };
 
+/* The CPUID virtualization tables of the module's profile (no global table is used). */
+static inline const struct cpuid_tables *module_cpuid_tables(const struct tdx_module *m)
+{
+	return m->profile->cpuid;
+}
+
 /* Values of the profile every handler may need. */
 uint64_t module_sys_const(const struct tdx_module *m, unsigned md_index);
 

@@ -69,10 +69,12 @@ static bool all_zero(const void *p, size_t len)
 }
 
 /* Index of the lookup entry of (leaf, subleaf), or -1. */
-static int lookup_index(uint32_t leaf, uint32_t subleaf)
+static int lookup_index(const struct tdx_module *m, uint32_t leaf, uint32_t subleaf)
 {
-	for (unsigned i = 0; i < MAX_NUM_CPUID_LOOKUP; i++)
-		if (cpuid_lookup[i].valid && cpuid_lookup[i].leaf == leaf && cpuid_lookup[i].subleaf == subleaf)
+	const struct cpuid_tables *ct = module_cpuid_tables(m);
+
+	for (unsigned i = 0; i < ct->num_lookup; i++)
+		if (ct->lookup[i].valid && ct->lookup[i].leaf == leaf && ct->lookup[i].subleaf == subleaf)
 			return (int)i;
 	return -1;
 }
@@ -81,7 +83,7 @@ static int lookup_index(uint32_t leaf, uint32_t subleaf)
 static const struct cpuid_regs *xsave_component(const struct tdx_module *m, unsigned n)
 {
 	static const struct cpuid_regs none;
-	int i = lookup_index(0xd, n);
+	int i = lookup_index(m, 0xd, n);
 	return i < 0 ? &none : &m->cpuid_native[i];
 }
 
@@ -312,10 +314,28 @@ static uint64_t cpuid_config_error(struct cpuid_ctx *c, const struct cpuid_looku
 	return invalid(OPERAND_ID_CPUID_CONFIG);
 }
 
+/* TD_PARAMS.CPUID_CONFIG_VALS[i]: a later profile has more entries than the 1.5.01 layout of
+ * struct td_params names; they continue into what 1.5.01 reserves, so read by offset. */
+static struct cpuid_config_vals td_params_cpuid_config(const struct td_params *tp, uint32_t i)
+{
+	struct cpuid_config_vals v;
+
+	memcpy(&v, (const uint8_t *)tp + TD_PARAMS_OFF_CPUID_CONFIG_VALS + (size_t)i * sizeof(v), sizeof(v));
+	return v;
+}
+
+/* The bytes after the profile's CPUID_CONFIG_VALS entries are reserved. */
+static bool td_params_tail_reserved_ok(const struct tdx_module *m, const struct td_params *tp)
+{
+	size_t start = TD_PARAMS_OFF_CPUID_CONFIG_VALS + module_cpuid_tables(m)->num_config * sizeof(struct cpuid_config_vals);
+
+	return all_zero((const uint8_t *)tp + start, sizeof(*tp) - start);
+}
+
 static uint64_t apply_config(struct cpuid_ctx *c, const struct cpuid_lookup_desc *d, struct cpuid_regs *v)
 {
-	const struct cpuid_config_desc *cd = &cpuid_configurable[d->config_index];
-	const struct cpuid_config_vals cfg = c->tp->cpuid_config_vals[d->config_index]; /* packed */
+	const struct cpuid_config_desc *cd = &module_cpuid_tables(c->m)->configurable[d->config_index];
+	const struct cpuid_config_vals cfg = td_params_cpuid_config(c->tp, d->config_index);
 	const struct cpuid_regs *f0 = &d->fixed0_or_dynamic, *f1 = &d->fixed1;
 
 	if (!config_bits_ok(&cfg, cd))
@@ -327,10 +347,13 @@ static uint64_t apply_config(struct cpuid_ctx *c, const struct cpuid_lookup_desc
 	return TDX_SUCCESS;
 }
 
-static void apply_xfam_masks(const struct cpuid_lookup_desc *d, uint64_t xfam, struct cpuid_regs *v)
+static void apply_xfam_masks(const struct cpuid_ctx *c, const struct cpuid_lookup_desc *d, uint64_t xfam,
+			     struct cpuid_regs *v)
 {
-	for (unsigned k = 0; k < CPUID_NUM_XFAM_MASKS; k++) {
-		const struct cpuid_xfam_mask *x = &cpuid_xfam_masks[k];
+	const struct cpuid_tables *ct = module_cpuid_tables(c->m);
+
+	for (unsigned k = 0; k < ct->num_xfam_masks; k++) {
+		const struct cpuid_xfam_mask *x = &ct->xfam_masks[k];
 		if (x->leaf == d->leaf && x->subleaf == d->subleaf && !(xfam & BIT(x->bit)))
 			clear_regs(v, &x->clear);
 	}
@@ -427,7 +450,7 @@ static uint64_t leaf_rules(struct cpuid_ctx *c, const struct cpuid_lookup_desc *
 {
 	uint64_t xfam = c->tdcs->xfam;
 
-	apply_xfam_masks(d, xfam, v);
+	apply_xfam_masks(c, d, xfam, v);
 	switch (d->leaf) {
 	case 0x1: return leaf_1(c, d, v);
 	case 0x5: zero_unless(v, c->monitor); break;
@@ -452,8 +475,10 @@ static uint64_t leaf_rules(struct cpuid_ctx *c, const struct cpuid_lookup_desc *
  * 0x80000008 on 7.0); the first violation wins. */
 static uint64_t set_cpuid(struct cpuid_ctx *c)
 {
-	for (unsigned i = 0; i < MAX_NUM_CPUID_LOOKUP; i++) {
-		const struct cpuid_lookup_desc *d = &cpuid_lookup[i];
+	const struct cpuid_tables *ct = module_cpuid_tables(c->m);
+
+	for (unsigned i = 0; i < ct->num_lookup; i++) {
+		const struct cpuid_lookup_desc *d = &ct->lookup[i];
 		struct cpuid_regs v = c->m->cpuid_native[i];
 		uint64_t ret = TDX_SUCCESS;
 
@@ -466,7 +491,7 @@ static uint64_t set_cpuid(struct cpuid_ctx *c)
 		c->tdcs->cpuid_values[i] = v;
 		c->tdcs->cpuid_valid[i] = d->valid && !d->faulting;
 	}
-	return all_zero(c->tp->reserved_3, sizeof(c->tp->reserved_3)) ? TDX_SUCCESS : invalid(OPERAND_ID_RDX);
+	return td_params_tail_reserved_ok(c->m, c->tp) ? TDX_SUCCESS : invalid(OPERAND_ID_RDX);
 }
 
 /* Virtual IA32_ARCH_CAPABILITIES: only the ALLOW_DIRECT bits (SSB_NO, BHI_NO, PBRSB_NO) and
@@ -476,7 +501,7 @@ static uint64_t set_arch_cap(struct cpuid_ctx *c)
 	uint64_t cfg = c->tp->ia32_arch_capabilities_config, v = c->arch_cap;
 	uint64_t mask = module_sys_const(c->m, MD_SYS_FIELDS_IA32_ARCH_CAPABILITIES_CONFIG_MASK_IDX);
 	uint64_t allow = mask & ~ARCH_CAP_RRSBA;
-	int i7 = lookup_index(0x7, 0);
+	int i7 = lookup_index(c->m, 0x7, 0);
 
 	if ((cfg && !(c->tp->msr_config_ctls & MSR_CONFIG_CTLS_IA32_ARCH_CAP)) || (cfg & ~mask))
 		return invalid(OPERAND_ID_IA32_ARCH_CAPABILITIES_CONFIG);

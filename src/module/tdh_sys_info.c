@@ -25,11 +25,13 @@ static void fill_sysinfo(const struct tdx_module *m, struct td_sys_info *si)
 	si->attributes_fixed1 = module_sys_const(m, MD_SYS_FIELDS_ATTRIBUTES_FIXED1_IDX);
 	si->xfam_fixed0 = module_xfam_fixed0(m);
 	si->xfam_fixed1 = module_sys_const(m, MD_SYS_FIELDS_XFAM_FIXED1_IDX);
-	si->num_cpuid_config = MAX_NUM_CPUID_CONFIG;
-	for (unsigned i = 0; i < MAX_NUM_CPUID_CONFIG && i < TDSYSINFO_MAX_CPUID_CONFIG; i++) {
+	/* TDSYSINFO_STRUCT has room for the 1.5.01 count only; later profiles list the first ones. */
+	si->num_cpuid_config = module_cpuid_tables(m)->num_config < TDSYSINFO_MAX_CPUID_CONFIG
+				       ? module_cpuid_tables(m)->num_config : TDSYSINFO_MAX_CPUID_CONFIG;
+	for (unsigned i = 0; i < si->num_cpuid_config; i++) {
 		struct cpuid_regs v = module_cpuid_config_reported(m, i);
 		si->cpuid_config_list[i] = (struct cpuid_config_entry){
-			cpuid_configurable[i].leaf, cpuid_configurable[i].subleaf, v.eax, v.ebx, v.ecx, v.edx };
+			module_cpuid_tables(m)->configurable[i].leaf, module_cpuid_tables(m)->configurable[i].subleaf, v.eax, v.ebx, v.ecx, v.edx };
 	}
 }
 
