@@ -35,18 +35,19 @@ static void guest_put(const struct tdvps_pages *pg, const struct td_exit_state_i
 		tdvps_put(pg, it->guest_idx, it->guest_elem, v);
 }
 
-bool td_has_feature(const struct tdcs *tdcs, enum td_feature f)
+bool td_has_feature(const struct tdx_module *m, const struct tdcs *tdcs, enum td_feature f)
 {
+	const struct cpuid_tables *ct = m->profile->cpuid;
 	const struct td_feature_desc *d = &td_features[f];
 
 	if (f == TD_FEATURE_NONE)
 		return false;
 	if (d->attributes)
 		return (tdcs->attributes & d->attributes) != 0;
-	for (unsigned i = 0; i < MAX_NUM_CPUID_LOOKUP; i++) {
+	for (unsigned i = 0; i < ct->num_lookup; i++) {
 		const struct cpuid_regs *r = &tdcs->cpuid_values[i];
-		if (!tdcs->cpuid_valid[i] || cpuid_lookup[i].leaf != d->leaf ||
-		    (cpuid_lookup[i].subleaf != CPUID_SUBLEAF_NA && cpuid_lookup[i].subleaf != d->subleaf))
+		if (!tdcs->cpuid_valid[i] || ct->lookup[i].leaf != d->leaf ||
+		    (ct->lookup[i].subleaf != CPUID_SUBLEAF_NA && ct->lookup[i].subleaf != d->subleaf))
 			continue;
 		return (r->eax & d->mask[0]) || (r->ebx & d->mask[1]) || (r->ecx & d->mask[2]) || (r->edx & d->mask[3]);
 	}
@@ -59,7 +60,7 @@ void td_exit_load_guest_state(struct tdx_module *m, unsigned lp, const struct td
 	for (unsigned i = 0; i < TD_EXIT_STATE_COUNT; i++) {
 		const struct td_exit_state_item *it = &td_exit_state[i];
 
-		hs->active[i] = it->when == TD_EXIT_WHEN_ALWAYS || td_has_feature(tdcs, it->feature);
+		hs->active[i] = it->when == TD_EXIT_WHEN_ALWAYS || td_has_feature(m, tdcs, it->feature);
 		if (!hs->active[i]) {
 			hs->vmm[i] = lp_read(m, lp, it); /* given back on exit */
 			continue;

@@ -14,7 +14,7 @@ struct td_host_state {
 };
 
 /* Does the TD have feature f (its virtual CPUID bits / ATTRIBUTES bit)? */
-bool td_has_feature(const struct tdcs *tdcs, enum td_feature f);
+bool td_has_feature(const struct tdx_module *m, const struct tdcs *tdcs, enum td_feature f);
 void td_exit_load_guest_state(struct tdx_module *m, unsigned lp, const struct tdcs *tdcs,
 			      const struct tdvps_pages *pg, struct td_host_state *hs);
 void td_exit_save_guest_state(struct tdx_module *m, unsigned lp, const struct tdcs *tdcs,
