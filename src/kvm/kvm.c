@@ -128,6 +128,16 @@ int kvm_vm_bug(struct kvm_vm *vm, const char *what, uint64_t status)
 	return -EIO;
 }
 
+/* WARN_ON_ONCE() + -EIO: a SEAMCALL failure __tdx_td_init() reports without killing the VM. */
+static int kvm_warn(struct kvm_vm *vm, const char *what, uint64_t status)
+{
+	char buf[96];
+
+	host_log(vm->h, "kvm: WARNING: SEAMCALL %s failed: 0x%016llx %s", what, (unsigned long long)status,
+		 tdx_status_str(status, buf, sizeof(buf)));
+	return -EIO;
+}
+
 bool kvm_vm_is_bugged(const struct kvm_vm *vm)
 {
 	return vm->bugged;
@@ -266,17 +276,16 @@ void kvm_destroy_vm(struct kvm_vm *vm)
 	free(vm);
 }
 
+/* tdx_terminate_vm(): the VM is dead from now on (every ioctl -EIO), private leaves are
+ * zapped while the HKID lives, then the HKID goes; teardown then reclaims without
+ * BLOCK/TRACK/REMOVE. Fine before INIT_VM too (there is just no HKID to release). */
 int kvm_tdx_terminate_vm(struct kvm_vm *vm)
 {
-	if (vm->bugged)
+	if (kvm_vm_dead(vm))
 		return -EIO;
-	if (vm->hkid < 0)
-		return -EINVAL;
+	vm->dead = true;
 	kvm_mem_zap_private(vm);
 	release_hkid(vm);
-	if (vm->hkid >= 0)
-		return -EIO;
-	vm->state = TD_STATE_UNINITIALIZED;
 	return 0;
 }
 
@@ -487,7 +496,7 @@ static int td_create(struct kvm_vm *vm)
 		hkid_free(vm->dev, hkid);
 		if (st == TDX_RND_NO_ENTROPY)
 			return -EAGAIN;
-		return kvm_vm_bug(vm, "TDH.MNG.CREATE", st);
+		return kvm_warn(vm, "TDH.MNG.CREATE", st);
 	}
 	vm->hkid = hkid;
 	return 0;
@@ -512,7 +521,7 @@ static int td_init(struct kvm_vm *vm, const struct td_params *tp, uint64_t *hw_e
 			return td_init_fail(vm, -ENOMEM);
 		if ((st = tdh_mng_addcx(vm->h, 0, vm->tdr, pa))) {
 			kvm_page_free(vm->dev, pa);
-			return td_init_fail(vm, st == TDX_RND_NO_ENTROPY ? -EAGAIN : kvm_vm_bug(vm, "TDH.MNG.ADDCX", st));
+			return td_init_fail(vm, st == TDX_RND_NO_ENTROPY ? -EAGAIN : kvm_warn(vm, "TDH.MNG.ADDCX", st));
 		}
 		vm->tdcs[vm->nr_tdcs++] = pa;
 	}
@@ -528,7 +537,7 @@ static int td_init(struct kvm_vm *vm, const struct td_params *tp, uint64_t *hw_e
 		return td_init_fail(vm, -EINVAL);
 	}
 	if (st)
-		return td_init_fail(vm, kvm_vm_bug(vm, "TDH.MNG.INIT", st));
+		return td_init_fail(vm, kvm_warn(vm, "TDH.MNG.INIT", st));
 	return 0;
 }
 
@@ -579,7 +588,7 @@ static int finalize_vm(struct kvm_vm *vm, struct kvm_tdx_cmd *cmd)
 /* tdx_vm_ioctl(). */
 int kvm_vm_memory_encrypt_op(struct kvm_vm *vm, struct kvm_tdx_cmd *cmd)
 {
-	if (vm->bugged)
+	if (kvm_vm_dead(vm)) /* kvm_vm_ioctl() */
 		return -EIO;
 	if (cmd->hw_error) /* userspace never sets it */
 		return -EINVAL;

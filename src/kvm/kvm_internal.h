@@ -48,6 +48,7 @@ struct kvm_vm {
 	struct tdx_host *h;
 	enum kvm_td_state state;
 	bool bugged;
+	bool dead; /* kvm_vm_dead(): KVM_TDX_TERMINATE_VM happened, every ioctl answers -EIO */
 	int hkid; /* -1: none */
 	unsigned max_vcpus;
 	uint64_t attributes, xfam, shared_bit;
@@ -83,6 +84,12 @@ struct kvm_vcpu {
 };
 
 /* kvm.c */
+/* Linux's kvm->vm_dead (KVM_BUG_ON() implies it): the checks kvm_vm_ioctl() and
+ * kvm_vcpu_ioctl() make first. */
+static inline bool kvm_vm_dead(const struct kvm_vm *vm)
+{
+	return vm->bugged || vm->dead;
+}
 uint64_t kvm_page_alloc(struct kvm_dev *d);
 void kvm_page_free(struct kvm_dev *d, uint64_t pa);
 /* KVM_BUG_ON(): log once, the VM is dead from now on. Returns -EIO for the caller. */
