@@ -286,7 +286,7 @@ int kvm_tdx_init_mem_region_locked(struct kvm_vcpu *vcpu, struct kvm_tdx_cmd *cm
 	    r->gpa + (r->nr_pages << 12) <= r->gpa || !kvm_gpa_is_private(vm, r->gpa) ||
 	    !kvm_gpa_is_private(vm, r->gpa + (r->nr_pages << 12) - 1))
 		return -EINVAL;
-	if (!vm->src_page && !(vm->src_page = kvm_page_alloc(vm->dev)))
+	if (!vm->src_page && !(vm->src_page = kvm_shared_page_alloc(vm->dev)))
 		return -ENOMEM;
 	while (r->nr_pages) {
 		if ((ret = populate_one(vm, r->gpa, (const void *)(uintptr_t)r->source_addr, cmd->flags)))
