@@ -3,7 +3,10 @@
  * 1. Bring-up of 64 GiB and 1 TiB hosts: the TDH.SYS.TDMR.INIT loop against a plain
  *    memset of the same number of PAMT bytes into fresh memory (goal: <= 2x).
  * 2. TDH.SYS.RD through the SEAMCALL instruction and dispatcher (goal: <= 100 ns), against
- *    the no-op leaf TDH.SYS.LP.SHUTDOWN as the bare dispatch cost. */
+ *    the no-op leaf TDH.SYS.LP.SHUTDOWN as the bare dispatch cost.
+ * 3. kvm: KVM_TDX_INIT_MEM_REGION per MiB (measured and not) and the TD create+destroy cycle
+ *    through the KVM API, against the raw host-wrapper path (td_build) doing the same
+ *    SEAMCALLs without KVM's bookkeeping. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +19,7 @@
 #include "vmm/sim.h"
 #include "vmm/td_build.h"
 #include "vmm/tdvf.h"
+#include "kvm/kvm.h"
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <stdbool.h>
@@ -373,7 +377,152 @@ static int bench_aug(int runs)
 	return 0;
 }
 
-/* `tdxemu-bench [--quick] [section...]`: sections sysrd, bringup, measure, aug (all by
+
+/* ---- kvm: the KVM API against the raw SEAMCALL path ---------------------------------- */
+#define KVM_BENCH_GPA (1ull << 30)
+
+static int kvm_vm_up(struct kvm_dev *d, struct kvm_vm **vm, struct kvm_vcpu **vcpu)
+{
+	struct kvm_tdx_init_vm *iv = calloc(1, sizeof(*iv) + sizeof(struct kvm_cpuid_entry2));
+	int r;
+
+	if (!iv)
+		return -1;
+	iv->xfam = 3;
+	iv->cpuid.nent = 1;
+	iv->cpuid.entries[0].function = 0x80000008;
+	iv->cpuid.entries[0].eax = 48 << 16;
+	r = kvm_create_vm(d, KVM_X86_TDX_VM, vm) || kvm_tdx_init_vm(*vm, iv, NULL) || kvm_create_vcpu(*vm, 0, vcpu) ||
+	    kvm_tdx_init_vcpu(*vcpu, 0);
+	free(iv);
+	return r ? -1 : 0;
+}
+
+/* Seconds for KVM_TDX_INIT_MEM_REGION of `bytes` into a fresh TD (slot and attributes set up
+ * outside the timing). */
+static double kvm_mem_region_seconds(struct kvm_dev *d, const uint8_t *src, uint64_t bytes, bool measure)
+{
+	struct kvm_memory_region slot = { .slot = 0, .flags = KVM_MEM_GUEST_MEMFD, .guest_phys_addr = KVM_BENCH_GPA,
+					  .memory_size = bytes };
+	struct kvm_tdx_init_mem_region r = { (uint64_t)(uintptr_t)src, KVM_BENCH_GPA, bytes / 4096 };
+	struct kvm_vm *vm = NULL;
+	struct kvm_vcpu *vcpu;
+	double t0, t;
+
+	if (kvm_vm_up(d, &vm, &vcpu) || kvm_set_user_memory_region2(vm, &slot) ||
+	    kvm_set_memory_attributes(vm, KVM_BENCH_GPA, bytes, KVM_MEMORY_ATTRIBUTE_PRIVATE)) {
+		kvm_destroy_vm(vm);
+		return -1;
+	}
+	t0 = now();
+	if (kvm_tdx_init_mem_region(vcpu, &r, measure ? KVM_TDX_MEASURE_MEMORY_REGION : 0))
+		t = -1;
+	else
+		t = now() - t0;
+	kvm_destroy_vm(vm);
+	return t;
+}
+
+/* The same pages through td_build (SEPT.ADD as needed, PAGE.ADD [+ 16 MR.EXTEND]). */
+static double raw_mem_region_seconds(struct sim *s, const uint8_t *src, uint64_t bytes, bool measure)
+{
+	struct td_build b;
+	struct td_params p;
+	double t0;
+
+	bench_td_params(&p);
+	if (td_build_create(&b, s, &p))
+		return -1;
+	t0 = now();
+	for (uint64_t off = 0; off < bytes; off += 4096)
+		if (td_build_add_page(&b, KVM_BENCH_GPA + off, src + off, measure))
+			return -1;
+	return now() - t0;
+}
+
+/* kvm_create_vm + INIT_VM + one vCPU (create + INIT_VCPU) + FINALIZE + destroy (full
+ * teardown, every page reclaimed). */
+static double kvm_cycle_seconds(struct kvm_dev *d)
+{
+	struct kvm_vm *vm = NULL;
+	struct kvm_vcpu *vcpu;
+	uint64_t hw;
+	double t0 = now();
+
+	if (kvm_vm_up(d, &vm, &vcpu) || kvm_tdx_finalize_vm(vm, &hw)) {
+		kvm_destroy_vm(vm);
+		return -1;
+	}
+	kvm_destroy_vm(vm);
+	return kvm_dev_pages_in_use(d) ? -1 : now() - t0;
+}
+
+/* td_build's create + one vCPU + FINALIZE: the SEAMCALLs without teardown (td_build has none,
+ * so the baseline leaves out KVM's VPFLUSHDONE/CACHE.WB/FREEID/RECLAIM work). */
+static double raw_cycle_seconds(struct sim *s)
+{
+	struct td_build b;
+	struct td_params p;
+	uint8_t mrtd[48];
+	double t0 = now();
+
+	bench_td_params(&p);
+	if (td_build_create(&b, s, &p) || td_build_add_vcpus(&b, 1, 0) || td_build_finalize(&b, mrtd))
+		return -1;
+	return now() - t0;
+}
+
+static int bench_kvm(int runs, uint64_t mib)
+{
+	const uint64_t bytes = mib << 20;
+	double km[16], ku[16], rm[16], ru[16], kc[16], rc[16];
+	uint8_t *src = aligned_alloc(4096, bytes);
+	struct sim s;
+	struct kvm_dev *d;
+
+	if (!src || new_sim(&s, 16ull << 30) || sim_tdx_bringup(&s) || !(d = kvm_open(&s.host))) {
+		fprintf(stderr, "bench: kvm setup failed\n");
+		return -1;
+	}
+	for (uint64_t i = 0; i < bytes; i++)
+		src[i] = (uint8_t)(i * 2654435761u >> 13);
+	for (int r = 0; r < runs; r++) {
+		struct sim raw; /* td_build's TDs are never torn down: their own host, own HKIDs */
+
+		if (new_sim(&raw, 16ull << 30) || sim_tdx_bringup(&raw))
+			return -1;
+		km[r] = kvm_mem_region_seconds(d, src, bytes, true);
+		ku[r] = kvm_mem_region_seconds(d, src, bytes, false);
+		rm[r] = raw_mem_region_seconds(&raw, src, bytes, true);
+		ru[r] = raw_mem_region_seconds(&raw, src, bytes, false);
+		kc[r] = kvm_cycle_seconds(d);
+		rc[r] = raw_cycle_seconds(&raw);
+		sim_destroy(&raw);
+		if (km[r] < 0 || ku[r] < 0 || rm[r] < 0 || ru[r] < 0 || kc[r] < 0 || rc[r] < 0) {
+			fprintf(stderr, "bench: kvm run %d failed (%g %g %g %g %g %g)\n", r, km[r], ku[r], rm[r], ru[r], kc[r], rc[r]);
+			return -1;
+		}
+	}
+	{
+		double mkm = median(km, runs) / (double)mib, mku = median(ku, runs) / (double)mib;
+		double mrm = median(rm, runs) / (double)mib, mru = median(ru, runs) / (double)mib;
+		double mkc = median(kc, runs), mrc = median(rc, runs);
+		printf("kvm: baseline = td_build, the raw host-wrapper SEAMCALL path (same leaves, no KVM bookkeeping)\n");
+		printf("KVM_TDX_INIT_MEM_REGION measured   %7.2f ms/MiB; raw PAGE.ADD+MR.EXTEND %7.2f ms/MiB; ratio %.2fx"
+		       "  [median of %d x %llu MiB]\n", mkm * 1e3, mrm * 1e3, mkm / mrm, runs, (unsigned long long)mib);
+		printf("KVM_TDX_INIT_MEM_REGION unmeasured %7.2f ms/MiB; raw PAGE.ADD            %7.2f ms/MiB; ratio %.2fx\n",
+		       mku * 1e3, mru * 1e3, mku / mru);
+		printf("  measured/unmeasured: KVM %.2fx, raw %.2fx\n", mkm / mku, mrm / mru);
+		printf("TD cycle (create+INIT_VM+1 vCPU+FINALIZE+destroy) %7.1f us; raw create+vCPU+FINALIZE "
+		       "(no teardown) %7.1f us; ratio %.2fx  [median of %d]\n", mkc * 1e6, mrc * 1e6, mkc / mrc, runs);
+	}
+	kvm_close(d);
+	sim_destroy(&s);
+	free(src);
+	return 0;
+}
+
+/* `tdxemu-bench [--quick] [section...]`: sections sysrd, bringup, measure, aug, kvm (all by
  * default), so that one figure can be profiled alone. */
 static bool want(int argc, char **argv, int first, const char *name)
 {
@@ -387,14 +536,15 @@ static bool want(int argc, char **argv, int first, const char *name)
 
 int main(int argc, char **argv)
 {
-	int runs_64g = 5, runs_1t = 3, first = 1;
+	int runs_64g = 5, runs_1t = 3, runs_kvm = 7, first = 1;
+	uint64_t kvm_mib = 8;
 
 	if (argc > 1 && !strcmp(argv[1], "--quick"))
-		runs_64g = 3, runs_1t = 0, first = 2;
+		runs_64g = 3, runs_1t = 0, runs_kvm = 3, kvm_mib = 2, first = 2;
 	for (int i = first; i < argc; i++)
 		if (strcmp(argv[i], "sysrd") && strcmp(argv[i], "bringup") && strcmp(argv[i], "measure") &&
-		    strcmp(argv[i], "aug")) {
-			fprintf(stderr, "tdxemu-bench: unknown section '%s' (sysrd, bringup, measure, aug)\n", argv[i]);
+		    strcmp(argv[i], "aug") && strcmp(argv[i], "kvm")) {
+			fprintf(stderr, "tdxemu-bench: unknown section '%s' (sysrd, bringup, measure, aug, kvm)\n", argv[i]);
 			return 2;
 		}
 	printf("tdxemu bench (medians; baselines measured in the same run)\n");
@@ -410,6 +560,8 @@ int main(int argc, char **argv)
 	if (want(argc, argv, first, "measure") && bench_measure(runs_64g))
 		return 1;
 	if (want(argc, argv, first, "aug") && bench_aug(runs_64g))
+		return 1;
+	if (want(argc, argv, first, "kvm") && bench_kvm(runs_kvm, kvm_mib))
 		return 1;
 	if (want(argc, argv, first, "bringup") && runs_1t &&
 	    (bench_bringup("1T", 1ull << 40, false, runs_1t) || bench_bringup("1T", 1ull << 40, true, runs_1t)))

@@ -1,3 +1,5 @@
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fixture.h"
@@ -206,4 +208,54 @@ bool fx_vcpu_ready(struct fx *f, uint64_t tdr, uint64_t pages[MIN_TDVPS_PAGES])
 	}
 	/* VP.INIT associates the vCPU with LP 0: flush it now so that teardown needs no vCPU list */
 	return tdh_vp_init(f->h, 0, pages[0], 0) == TDX_SUCCESS && tdh_vp_flush(f->h, 0, pages[0]) == TDX_SUCCESS;
+}
+
+bool fx_kvm_up(struct fx_kvm *k)
+{
+	memset(k, 0, sizeof(*k));
+	if (!fx_create(&k->f))
+		return false;
+	if (!fx_bringup(&k->f) || !(k->d = kvm_open(k->f.h)))
+		return false;
+	return kvm_create_vm(k->d, KVM_X86_TDX_VM, &k->vm) == 0;
+}
+
+struct kvm_tdx_init_vm *fx_kvm_init_vm_args(unsigned extra)
+{
+	struct kvm_tdx_init_vm *iv = calloc(1, sizeof(*iv) + (1 + extra) * sizeof(struct kvm_cpuid_entry2));
+
+	if (!iv)
+		return NULL;
+	iv->xfam = 0x3;
+	iv->cpuid.nent = 1;
+	iv->cpuid.entries[0].function = 0x80000008;
+	iv->cpuid.entries[0].eax = 48 << 16;
+	return iv;
+}
+
+bool fx_kvm_init(struct fx_kvm *k)
+{
+	struct kvm_tdx_init_vm *iv = fx_kvm_init_vm_args(0);
+	int r = iv ? kvm_tdx_init_vm(k->vm, iv, NULL) : -ENOMEM;
+
+	free(iv);
+	return !r && !kvm_create_vcpu(k->vm, 0, &k->vcpu) && !kvm_tdx_init_vcpu(k->vcpu, 0);
+}
+
+bool fx_kvm_private_slot(struct fx_kvm *k, unsigned slot, uint64_t gpa, uint64_t size)
+{
+	struct kvm_memory_region r = { .slot = slot, .flags = KVM_MEM_GUEST_MEMFD, .guest_phys_addr = gpa,
+				       .memory_size = size };
+
+	return !kvm_set_user_memory_region2(k->vm, &r) &&
+	       !kvm_set_memory_attributes(k->vm, gpa, size, KVM_MEMORY_ATTRIBUTE_PRIVATE);
+}
+
+void fx_kvm_down(struct fx_kvm *k)
+{
+	kvm_destroy_vm(k->vm);
+	k->vm = NULL;
+	kvm_close(k->d);
+	k->d = NULL;
+	fx_destroy(&k->f);
 }

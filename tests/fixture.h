@@ -9,6 +9,7 @@
 #include "tdx_arch.h"
 #include "test.h"
 #include "vmm/sim.h"
+#include "kvm/kvm.h"
 
 struct fx {
 	struct sim s;
@@ -70,5 +71,24 @@ bool fx_td_destroy(struct fx *f, struct fx_td *td);
 /* TDH.VP.CREATE + every TDVPX page + TDH.VP.INIT on LP 0, then TDH.VP.FLUSH: a vCPU that
  * teardown can forget. pages[] gets the TDVPR then the TDVPX pages added (0 = not added). */
 bool fx_vcpu_ready(struct fx *f, uint64_t tdr, uint64_t pages[MIN_TDVPS_PAGES]);
+
+/* ---- the KVM API over a brought-up host (tests/test_kvm_*.c) ---------------------- */
+struct fx_kvm {
+	struct fx f;
+	struct kvm_dev *d;
+	struct kvm_vm *vm;
+	struct kvm_vcpu *vcpu;
+};
+/* fx_create + fx_bringup, /dev/kvm opened, one KVM_X86_TDX_VM created (not initialised). */
+bool fx_kvm_up(struct fx_kvm *k);
+/* KVM_TDX_INIT_VM arguments: XFAM x87|SSE, no attributes, one CPUID entry 0x80000008 with
+ * GPAW 48; room for `extra` more entries after it. free() it. */
+struct kvm_tdx_init_vm *fx_kvm_init_vm_args(unsigned extra);
+/* INIT_VM with fx_kvm_init_vm_args(0), vCPU 0 created and KVM_TDX_INIT_VCPU'd. */
+bool fx_kvm_init(struct fx_kvm *k);
+/* Slot `slot` with guest_memfd backing over [gpa, gpa + size), all of it private. */
+bool fx_kvm_private_slot(struct fx_kvm *k, unsigned slot, uint64_t gpa, uint64_t size);
+/* Destroy the VM (if any), close /dev/kvm, destroy the host. */
+void fx_kvm_down(struct fx_kvm *k);
 
 #endif

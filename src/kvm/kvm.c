@@ -34,6 +34,7 @@ void kvm_close(struct kvm_dev *d)
 		return;
 	pthread_mutex_destroy(&d->lock);
 	free(d->pool);
+	free(d->shared);
 	free(d->hkid_used);
 	free(d);
 }
@@ -53,34 +54,54 @@ unsigned kvm_dev_free_pages(const struct kvm_dev *d, uint64_t *pas, unsigned max
 
 /* The host allocator never frees, so KVM keeps returned pages and hands them out again:
  * "no leaked pages" is then exactly in_use == 0. */
-uint64_t kvm_page_alloc(struct kvm_dev *d)
+static uint64_t pool_get(struct kvm_dev *d, uint64_t *pool, unsigned *nr)
 {
 	uint64_t pa;
 
 	pthread_mutex_lock(&d->lock);
-	pa = d->nr_pool ? d->pool[--d->nr_pool] : host_alloc_phys(d->h, KVM_PAGE, KVM_PAGE, 0);
+	pa = *nr ? pool[--*nr] : host_alloc_phys(d->h, KVM_PAGE, KVM_PAGE, 0);
 	if (pa)
 		d->in_use++;
 	pthread_mutex_unlock(&d->lock);
 	return pa;
 }
 
-void kvm_page_free(struct kvm_dev *d, uint64_t pa)
+static void pool_put(struct kvm_dev *d, uint64_t **pool, unsigned *nr, unsigned *cap, uint64_t pa)
 {
 	pthread_mutex_lock(&d->lock);
-	if (d->nr_pool == d->cap_pool) {
-		unsigned cap = d->cap_pool ? 2 * d->cap_pool : 256;
-		uint64_t *p = realloc(d->pool, cap * sizeof(*p));
+	if (*nr == *cap) {
+		unsigned ncap = *cap ? 2 * *cap : 256;
+		uint64_t *p = realloc(*pool, ncap * sizeof(*p));
 		if (!p) { /* keep the page out of circulation rather than lose track of it */
 			pthread_mutex_unlock(&d->lock);
 			return;
 		}
-		d->pool = p;
-		d->cap_pool = cap;
+		*pool = p;
+		*cap = ncap;
 	}
-	d->pool[d->nr_pool++] = pa;
+	(*pool)[(*nr)++] = pa;
 	d->in_use--;
 	pthread_mutex_unlock(&d->lock);
+}
+
+uint64_t kvm_page_alloc(struct kvm_dev *d)
+{
+	return pool_get(d, d->pool, &d->nr_pool);
+}
+
+void kvm_page_free(struct kvm_dev *d, uint64_t pa)
+{
+	pool_put(d, &d->pool, &d->nr_pool, &d->cap_pool, pa);
+}
+
+uint64_t kvm_shared_page_alloc(struct kvm_dev *d)
+{
+	return pool_get(d, d->shared, &d->nr_shared);
+}
+
+void kvm_shared_page_free(struct kvm_dev *d, uint64_t pa)
+{
+	pool_put(d, &d->shared, &d->nr_shared, &d->cap_shared, pa);
 }
 
 /* tdx_guest_keyid_alloc(): the TDX KeyIDs after the module's global one. */
@@ -125,6 +146,16 @@ int kvm_vm_bug(struct kvm_vm *vm, const char *what, uint64_t status)
 		host_log(vm->h, "kvm: KVM_BUG_ON: SEAMCALL %s failed: 0x%016llx %s", what,
 			 (unsigned long long)status, tdx_status_str(status, buf, sizeof(buf)));
 	vm->bugged = true;
+	return -EIO;
+}
+
+/* WARN_ON_ONCE() + -EIO: a SEAMCALL failure __tdx_td_init() reports without killing the VM. */
+static int kvm_warn(struct kvm_vm *vm, const char *what, uint64_t status)
+{
+	char buf[96];
+
+	host_log(vm->h, "kvm: WARNING: SEAMCALL %s failed: 0x%016llx %s", what, (unsigned long long)status,
+		 tdx_status_str(status, buf, sizeof(buf)));
 	return -EIO;
 }
 
@@ -259,24 +290,23 @@ void kvm_destroy_vm(struct kvm_vm *vm)
 	free(vm->vcpus);
 	kvm_mem_free_slots(vm);
 	if (vm->src_page)
-		kvm_page_free(vm->dev, vm->src_page);
+		kvm_shared_page_free(vm->dev, vm->src_page);
 	free(vm->attrs);
 	free(vm->sept);
 	free(vm->mapped);
 	free(vm);
 }
 
+/* tdx_terminate_vm(): the VM is dead from now on (every ioctl -EIO), private leaves are
+ * zapped while the HKID lives, then the HKID goes; teardown then reclaims without
+ * BLOCK/TRACK/REMOVE. Fine before INIT_VM too (there is just no HKID to release). */
 int kvm_tdx_terminate_vm(struct kvm_vm *vm)
 {
-	if (vm->bugged)
+	if (kvm_vm_dead(vm))
 		return -EIO;
-	if (vm->hkid < 0)
-		return -EINVAL;
+	vm->dead = true;
 	kvm_mem_zap_private(vm);
 	release_hkid(vm);
-	if (vm->hkid >= 0)
-		return -EIO;
-	vm->state = TD_STATE_UNINITIALIZED;
 	return 0;
 }
 
@@ -492,7 +522,7 @@ static int td_create(struct kvm_vm *vm)
 		hkid_free(vm->dev, hkid);
 		if (st == TDX_RND_NO_ENTROPY)
 			return -EAGAIN;
-		return kvm_vm_bug(vm, "TDH.MNG.CREATE", st);
+		return kvm_warn(vm, "TDH.MNG.CREATE", st);
 	}
 	vm->hkid = hkid;
 	return 0;
@@ -517,23 +547,23 @@ static int td_init(struct kvm_vm *vm, const struct td_params *tp, uint64_t *hw_e
 			return td_init_fail(vm, -ENOMEM);
 		if ((st = tdh_mng_addcx(vm->h, 0, vm->tdr, pa))) {
 			kvm_page_free(vm->dev, pa);
-			return td_init_fail(vm, st == TDX_RND_NO_ENTROPY ? -EAGAIN : kvm_vm_bug(vm, "TDH.MNG.ADDCX", st));
+			return td_init_fail(vm, st == TDX_RND_NO_ENTROPY ? -EAGAIN : kvm_warn(vm, "TDH.MNG.ADDCX", st));
 		}
 		vm->tdcs[vm->nr_tdcs++] = pa;
 	}
 	/* TD_PARAMS lives in a shared (KeyID 0) kernel buffer, like Linux's kzalloc'd one. */
-	params = kvm_page_alloc(vm->dev);
+	params = kvm_shared_page_alloc(vm->dev);
 	if (!params)
 		return td_init_fail(vm, -ENOMEM);
 	plat_host_write(vm->h->plat, params, tp, sizeof(*tp));
 	st = tdh_mng_init(vm->h, 0, vm->tdr, params, &a);
-	kvm_page_free(vm->dev, params);
+	kvm_shared_page_free(vm->dev, params);
 	if (STATUS_CLASS(st) == TDX_OPERAND_INVALID) {
 		*hw_error = st; /* the user's operand: a hint, no warning */
 		return td_init_fail(vm, -EINVAL);
 	}
 	if (st)
-		return td_init_fail(vm, kvm_vm_bug(vm, "TDH.MNG.INIT", st));
+		return td_init_fail(vm, kvm_warn(vm, "TDH.MNG.INIT", st));
 	return 0;
 }
 
@@ -584,7 +614,7 @@ static int finalize_vm(struct kvm_vm *vm, struct kvm_tdx_cmd *cmd)
 /* tdx_vm_ioctl(). */
 int kvm_vm_memory_encrypt_op(struct kvm_vm *vm, struct kvm_tdx_cmd *cmd)
 {
-	if (vm->bugged)
+	if (kvm_vm_dead(vm)) /* kvm_vm_ioctl() */
 		return -EIO;
 	if (cmd->hw_error) /* userspace never sets it */
 		return -EINVAL;

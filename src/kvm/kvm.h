@@ -38,8 +38,8 @@ int kvm_vm_memory_encrypt_op(struct kvm_vm *vm, struct kvm_tdx_cmd *cmd);
 int kvm_tdx_capabilities(struct kvm_vm *vm, struct kvm_tdx_capabilities *caps);
 int kvm_tdx_init_vm(struct kvm_vm *vm, struct kvm_tdx_init_vm *init, uint64_t *hw_error);
 int kvm_tdx_finalize_vm(struct kvm_vm *vm, uint64_t *hw_error);
-/* Release the HKID early (the KVM_TDX_TERMINATE_VM idea): the TD can no longer run, its
- * pages are then reclaimed without BLOCK/TRACK/REMOVE when the VM is destroyed. */
+/* KVM_TDX_TERMINATE_VM: the VM is dead (every later call -EIO) and its HKID released, so
+ * its pages are reclaimed without BLOCK/TRACK/REMOVE when the VM is destroyed. */
 int kvm_tdx_terminate_vm(struct kvm_vm *vm);
 
 /* KVM_SET_USER_MEMORY_REGION2 (subset). flags KVM_MEM_GUEST_MEMFD gives the slot private
@@ -55,6 +55,8 @@ int kvm_set_user_memory_region2(struct kvm_vm *vm, const struct kvm_memory_regio
 /* KVM_SET_MEMORY_ATTRIBUTES: attributes is 0 or KVM_MEMORY_ATTRIBUTE_PRIVATE. */
 int kvm_set_memory_attributes(struct kvm_vm *vm, uint64_t gpa, uint64_t size, uint64_t attributes);
 bool kvm_gpa_is_private(const struct kvm_vm *vm, uint64_t gpa);
+/* The attributes of the page at gpa (0 or KVM_MEMORY_ATTRIBUTE_PRIVATE). */
+uint64_t kvm_get_memory_attributes(const struct kvm_vm *vm, uint64_t gpa);
 
 /* KVM_CREATE_VCPU (after INIT_VM, else -EIO as tdx_vcpu_create()). */
 int kvm_create_vcpu(struct kvm_vm *vm, unsigned id, struct kvm_vcpu **out);

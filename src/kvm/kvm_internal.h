@@ -16,6 +16,11 @@ struct kvm_dev {
 	uint64_t *pool;       /* free host pages, reused before asking the host allocator */
 	unsigned nr_pool, cap_pool;
 	uint64_t in_use;
+	/* Pages KVM only ever writes with KeyID 0 (TD_PARAMS, PAGE.ADD sources). Kept apart:
+	 * a page a TD owned comes back with its private KeyID's integrity state, Linux clears
+	 * it with MOVDIR64B (tdx_clear_page()), which the host layer does not offer yet. */
+	uint64_t *shared;
+	unsigned nr_shared, cap_shared;
 	bool *hkid_used; /* indexed by KeyID */
 };
 
@@ -49,6 +54,7 @@ struct kvm_vm {
 	struct tdx_host *h;
 	enum kvm_td_state state;
 	bool bugged;
+	bool dead; /* kvm_vm_dead(): KVM_TDX_TERMINATE_VM happened, every ioctl answers -EIO */
 	int hkid; /* -1: none */
 	unsigned max_vcpus;
 	uint64_t attributes, xfam, shared_bit;
@@ -92,8 +98,17 @@ struct kvm_vcpu {
 };
 
 /* kvm.c */
+/* Linux's kvm->vm_dead (KVM_BUG_ON() implies it): the checks kvm_vm_ioctl() and
+ * kvm_vcpu_ioctl() make first. */
+static inline bool kvm_vm_dead(const struct kvm_vm *vm)
+{
+	return vm->bugged || vm->dead;
+}
 uint64_t kvm_page_alloc(struct kvm_dev *d);
 void kvm_page_free(struct kvm_dev *d, uint64_t pa);
+/* A page for host (KeyID 0) writes: never one a TD owned before. */
+uint64_t kvm_shared_page_alloc(struct kvm_dev *d);
+void kvm_shared_page_free(struct kvm_dev *d, uint64_t pa);
 /* KVM_BUG_ON(): log once, the VM is dead from now on. Returns -EIO for the caller. */
 int kvm_vm_bug(struct kvm_vm *vm, const char *what, uint64_t status);
 unsigned kvm_nr_packages(const struct kvm_vm *vm);

@@ -24,35 +24,74 @@ static struct kvm_slot *slot_of(struct kvm_vm *vm, uint64_t gpa)
 	return NULL;
 }
 
+static bool slot_overlaps(const struct kvm_vm *vm, unsigned self, uint64_t gpa, uint64_t size)
+{
+	for (unsigned i = 0; i < KVM_MAX_SLOTS; i++) {
+		const struct kvm_slot *o = &vm->slots[i];
+		if (i != self && o->used && gpa < o->r.guest_phys_addr + o->r.memory_size &&
+		    o->r.guest_phys_addr < gpa + size)
+			return true;
+	}
+	return false;
+}
+
+static void zap_range(struct kvm_vm *vm, uint64_t start, uint64_t end);
+
+/* KVM_MR_DELETE: kvm_arch_flush_shadow_memslot() zaps the slot's private leaves first. */
+static int slot_delete(struct kvm_vm *vm, struct kvm_slot *s)
+{
+	if (!s->used)
+		return -EINVAL; /* __kvm_set_memory_region(): deleting a slot that does not exist */
+	zap_range(vm, s->r.guest_phys_addr, s->r.guest_phys_addr + s->r.memory_size);
+	if (s->gmem)
+		for (uint64_t p = 0; p < s->r.memory_size / KVM_PAGE; p++)
+			if (s->gmem[p] && !s->populated[p])
+				kvm_page_free(vm->dev, s->gmem[p]);
+	free(s->gmem);
+	free(s->populated);
+	memset(s, 0, sizeof(*s));
+	return 0;
+}
+
+/* Changing an existing slot: guest_memfd slots are immutable, size and backing cannot
+ * change, what is left is KVM_MR_MOVE (or nothing at all). */
+static int slot_modify(struct kvm_vm *vm, struct kvm_slot *s, const struct kvm_memory_region *r)
+{
+	if ((r->flags | s->r.flags) & KVM_MEM_GUEST_MEMFD)
+		return -EINVAL;
+	if (r->memory_size != s->r.memory_size || r->userspace_addr != s->r.userspace_addr)
+		return -EINVAL;
+	if (r->guest_phys_addr == s->r.guest_phys_addr)
+		return 0;
+	if (slot_overlaps(vm, (unsigned)(s - vm->slots), r->guest_phys_addr, r->memory_size))
+		return -EEXIST;
+	s->r.guest_phys_addr = r->guest_phys_addr;
+	return 0;
+}
+
+/* kvm_set_memory_region() + kvm_arch_prepare_memory_region(), the checks in their order. */
 int kvm_set_user_memory_region2(struct kvm_vm *vm, const struct kvm_memory_region *r)
 {
 	struct kvm_slot *s;
-	uint64_t pages;
+	uint64_t pages, last;
 
-	if (vm->bugged)
+	if (kvm_vm_dead(vm))
 		return -EIO;
-	if (r->slot >= KVM_MAX_SLOTS || (r->guest_phys_addr | r->memory_size) & (KVM_PAGE - 1) ||
-	    r->flags & ~KVM_MEM_GUEST_MEMFD || r->guest_phys_addr + r->memory_size < r->guest_phys_addr)
+	if (r->flags & ~KVM_MEM_GUEST_MEMFD || r->slot >= KVM_MAX_SLOTS ||
+	    (r->guest_phys_addr | r->memory_size) & (KVM_PAGE - 1) ||
+	    (uintptr_t)r->userspace_addr & (KVM_PAGE - 1) || r->guest_phys_addr + r->memory_size < r->guest_phys_addr)
 		return -EINVAL;
 	s = &vm->slots[r->slot];
-	if (!r->memory_size) { /* delete: private pages of the slot must be zapped first */
-		if (s->used && s->gmem)
-			for (uint64_t p = 0; p < s->r.memory_size / KVM_PAGE; p++)
-				if (s->populated[p])
-					return -EBUSY; /* simplification: no slot deletion zap path yet */
-		free(s->gmem);
-		free(s->populated);
-		memset(s, 0, sizeof(*s));
-		return 0;
-	}
+	if (!r->memory_size)
+		return slot_delete(vm, s);
+	/* kvm_is_gfn_alias(): a slot may not reach into the shared alias (known after INIT_VM) */
+	last = r->guest_phys_addr + r->memory_size - 1;
+	if (vm->shared_bit && last & vm->shared_bit)
+		return -EINVAL;
 	if (s->used)
-		return -EEXIST; /* simplification: no moving or resizing */
-	for (unsigned i = 0; i < KVM_MAX_SLOTS; i++) {
-		const struct kvm_slot *o = &vm->slots[i];
-		if (o->used && r->guest_phys_addr < o->r.guest_phys_addr + o->r.memory_size &&
-		    o->r.guest_phys_addr < r->guest_phys_addr + r->memory_size)
-			return -EEXIST;
-	}
+		return slot_modify(vm, s, r);
+	if (slot_overlaps(vm, r->slot, r->guest_phys_addr, r->memory_size))
+		return -EEXIST;
 	pages = r->memory_size / KVM_PAGE;
 	if (r->flags & KVM_MEM_GUEST_MEMFD) {
 		s->gmem = calloc(pages, sizeof(*s->gmem));
@@ -70,30 +109,84 @@ int kvm_set_user_memory_region2(struct kvm_vm *vm, const struct kvm_memory_regio
 	return 0;
 }
 
-static uint64_t attrs_of(const struct kvm_vm *vm, uint64_t gpa)
+/* vm->attrs holds the non-zero attribute ranges (what the xarray stores), sorted, disjoint
+ * and merged: a set splits the ranges it cuts and merges equal neighbours. */
+uint64_t kvm_get_memory_attributes(const struct kvm_vm *vm, uint64_t gpa)
 {
-	uint64_t a = 0;
-
-	/* Later calls win: scan every range, keep the last that covers gpa. */
 	for (unsigned i = 0; i < vm->nr_attrs; i++)
 		if (gpa >= vm->attrs[i].start && gpa < vm->attrs[i].end)
-			a = vm->attrs[i].attrs;
-	return a;
+			return vm->attrs[i].attrs;
+	return 0;
 }
 
+/* kvm_range_has_memory_attributes(): every page of [start, end) has exactly attrs. */
+static bool range_has_attrs(const struct kvm_vm *vm, uint64_t start, uint64_t end, uint64_t attrs)
+{
+	uint64_t at = start;
+
+	for (unsigned i = 0; i < vm->nr_attrs; i++) {
+		const struct kvm_attr_range *r = &vm->attrs[i];
+		if (r->end <= start || r->start >= end)
+			continue;
+		if (!attrs || r->start > at || r->attrs != attrs)
+			return false; /* a non-zero range where 0 is asked, a gap, or other bits */
+		at = r->end;
+	}
+	return !attrs || at >= end;
+}
+
+/* The new list into n (room for nr_attrs + 2): old ranges cut around [start, end), the new
+ * range if it is not 0, then equal neighbours merged. */
+static unsigned attrs_rebuild(const struct kvm_vm *vm, uint64_t start, uint64_t end, uint64_t attrs,
+			      struct kvm_attr_range *n)
+{
+	unsigned k = 0, m = 0;
+	bool placed = !attrs;
+
+	for (unsigned i = 0; i < vm->nr_attrs; i++) {
+		const struct kvm_attr_range *r = &vm->attrs[i];
+		if (r->start < start)
+			n[k++] = (struct kvm_attr_range){ r->start, r->end < start ? r->end : start, r->attrs };
+		if (!placed && r->end > start) {
+			n[k++] = (struct kvm_attr_range){ start, end, attrs };
+			placed = true;
+		}
+		if (r->end > end)
+			n[k++] = (struct kvm_attr_range){ r->start > end ? r->start : end, r->end, r->attrs };
+	}
+	if (!placed)
+		n[k++] = (struct kvm_attr_range){ start, end, attrs };
+	for (unsigned i = 0; i < k; i++) {
+		if (m && n[m - 1].end == n[i].start && n[m - 1].attrs == n[i].attrs)
+			n[m - 1].end = n[i].end;
+		else
+			n[m++] = n[i];
+	}
+	return m;
+}
+
+/* kvm_vm_ioctl_set_mem_attributes() + kvm_vm_set_mem_attributes(): private -> shared zaps the
+ * private leaves of the range (kvm_arch_pre_set_memory_attributes()), their pages go back. */
 int kvm_set_memory_attributes(struct kvm_vm *vm, uint64_t gpa, uint64_t size, uint64_t attributes)
 {
 	struct kvm_attr_range *n;
+	uint64_t end = gpa + size;
 
-	if (vm->bugged)
+	if (kvm_vm_dead(vm))
 		return -EIO;
-	if ((gpa | size) & (KVM_PAGE - 1) || !size || gpa + size < gpa || attributes & ~KVM_MEMORY_ATTRIBUTE_PRIVATE)
+	if (attributes & ~KVM_MEMORY_ATTRIBUTE_PRIVATE || !size || end < gpa || (gpa | size) & (KVM_PAGE - 1))
 		return -EINVAL;
-	n = realloc(vm->attrs, (vm->nr_attrs + 1) * sizeof(*n));
+	if (range_has_attrs(vm, gpa, end, attributes))
+		return 0; /* nothing to do */
+	n = malloc((vm->nr_attrs + 2) * sizeof(*n));
 	if (!n)
 		return -ENOMEM;
+	/* Nothing can fail past this point. */
+	if (!(attributes & KVM_MEMORY_ATTRIBUTE_PRIVATE))
+		zap_range(vm, gpa, end);
+	vm->nr_attrs = attrs_rebuild(vm, gpa, end, attributes, n);
+	free(vm->attrs);
 	vm->attrs = n;
-	vm->attrs[vm->nr_attrs++] = (struct kvm_attr_range){ gpa, gpa + size, attributes };
 	return 0;
 }
 
@@ -153,7 +246,7 @@ static int populate_one(struct kvm_vm *vm, uint64_t gpa, const void *src, uint32
 	uint64_t idx, pa, st;
 	int ret;
 
-	if (!s || !s->gmem || !(attrs_of(vm, gpa) & KVM_MEMORY_ATTRIBUTE_PRIVATE))
+	if (!s || !s->gmem || !(kvm_get_memory_attributes(vm, gpa) & KVM_MEMORY_ATTRIBUTE_PRIVATE))
 		return -EINVAL;
 	idx = (gpa - s->r.guest_phys_addr) / KVM_PAGE;
 	if (s->populated[idx])
@@ -167,8 +260,8 @@ static int populate_one(struct kvm_vm *vm, uint64_t gpa, const void *src, uint32
 		return ret;
 	plat_host_write(vm->h->plat, vm->src_page, src, KVM_PAGE);
 	st = tdh_mem_page_add(vm->h, 0, vm->tdr, gpa, pa, vm->src_page, &a);
-	if (st)
-		return tdx_status_to_errno(st);
+	if (st) /* tdx_gmem_post_populate(): no KVM_BUG_ON, the caller sees -EBUSY or -EIO */
+		return (st & UINT64_C(0xFFFFFFFF00000000)) == TDX_OPERAND_BUSY ? -EBUSY : -EIO;
 	s->populated[idx] = true;
 	vm->mapped[vm->nr_mapped++] = (struct kvm_mapped){ gpa, pa };
 	if (flags & KVM_TDX_MEASURE_MEMORY_REGION)
@@ -193,7 +286,7 @@ int kvm_tdx_init_mem_region_locked(struct kvm_vcpu *vcpu, struct kvm_tdx_cmd *cm
 	    r->gpa + (r->nr_pages << 12) <= r->gpa || !kvm_gpa_is_private(vm, r->gpa) ||
 	    !kvm_gpa_is_private(vm, r->gpa + (r->nr_pages << 12) - 1))
 		return -EINVAL;
-	if (!vm->src_page && !(vm->src_page = kvm_page_alloc(vm->dev)))
+	if (!vm->src_page && !(vm->src_page = kvm_shared_page_alloc(vm->dev)))
 		return -ENOMEM;
 	while (r->nr_pages) {
 		if ((ret = populate_one(vm, r->gpa, (const void *)(uintptr_t)r->source_addr, cmd->flags)))
@@ -221,8 +314,9 @@ static void unpopulate(struct kvm_vm *vm, uint64_t gpa, bool free_page)
 }
 
 /* tdx_sept_remove_private_spte(): BLOCK, TRACK (only once runnable), REMOVE, then write back
- * the page's cache lines with the TD's KeyID. Without an HKID the page is reclaimed. */
-static void zap_one(struct kvm_vm *vm, const struct kvm_mapped *m)
+ * the page's cache lines with the TD's KeyID. Without an HKID the page is reclaimed.
+ * False: a SEAMCALL failed, the VM is bugged and the page stays with the TD. */
+static bool zap_one(struct kvm_vm *vm, const struct kvm_mapped *m)
 {
 	struct tdx_module_args a;
 	uint64_t st;
@@ -233,24 +327,25 @@ static void zap_one(struct kvm_vm *vm, const struct kvm_mapped *m)
 		if (s && s->gmem) /* the pool has it now */
 			s->gmem[(m->gpa - s->r.guest_phys_addr) / KVM_PAGE] = 0;
 		unpopulate(vm, m->gpa, false);
-		return;
+		return true;
 	}
 	if ((st = tdh_mem_range_block(vm->h, 0, vm->tdr, m->gpa, 0, &a))) {
 		kvm_vm_bug(vm, "TDH.MEM.RANGE.BLOCK", st);
-		return;
+		return false;
 	}
 	if (vm->state == TD_STATE_RUNNABLE && (st = tdh_mem_track(vm->h, 0, vm->tdr)))
-		kvm_vm_bug(vm, "TDH.MEM.TRACK", st);
+		kvm_vm_bug(vm, "TDH.MEM.TRACK", st); /* tdx_track() warns and goes on */
 	if ((st = tdh_mem_page_remove(vm->h, 0, vm->tdr, m->gpa, 0, &a))) {
 		kvm_vm_bug(vm, "TDH.MEM.PAGE.REMOVE", st);
-		return;
+		return false;
 	}
 	st = tdh_phymem_page_wbinvd(vm->h, 0, m->pa | ((uint64_t)vm->hkid << plat_hkid_shift(vm->h->plat)));
 	if (st) {
 		kvm_vm_bug(vm, "TDH.PHYMEM.PAGE.WBINVD", st);
-		return;
+		return false;
 	}
 	unpopulate(vm, m->gpa, true);
+	return true;
 }
 
 void kvm_mem_zap_private(struct kvm_vm *vm)
@@ -258,6 +353,21 @@ void kvm_mem_zap_private(struct kvm_vm *vm)
 	for (unsigned i = 0; i < vm->nr_mapped; i++)
 		zap_one(vm, &vm->mapped[i]);
 	vm->nr_mapped = 0;
+}
+
+/* kvm_unmap_gfn_range() on the mirror EPT for [start, end): conversion to shared and slot
+ * deletion. Leaves that could not be zapped stay listed (the VM is bugged then). */
+static void zap_range(struct kvm_vm *vm, uint64_t start, uint64_t end)
+{
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < vm->nr_mapped; i++) {
+		const struct kvm_mapped m = vm->mapped[i];
+		if (m.gpa >= start && m.gpa < end && zap_one(vm, &m))
+			continue;
+		vm->mapped[k++] = m;
+	}
+	vm->nr_mapped = k;
 }
 
 /* tdx_sept_free_private_spt(): only after the HKID is gone, bottom-up. */
