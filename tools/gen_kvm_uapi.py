@@ -154,7 +154,7 @@ def main():
 
     # tdxemu KVM's CPUID policy tables
     out.append("struct kvm_cpuid_mask { uint32_t leaf, subleaf, eax, ebx, ecx, edx; };")
-    for tbl in ("kvm_cpuid_known", "kvm_cpuid_unsupported"):
+    for tbl in ("kvm_cpuid_known",):
         ents = x86[tbl]["entries"]
         out.append("#define %s_COUNT %d" % (tbl.upper(), len(ents)))
         out.append("static const struct kvm_cpuid_mask %s[] __attribute__((unused)) = {" % tbl)

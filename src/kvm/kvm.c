@@ -313,7 +313,9 @@ int kvm_tdx_terminate_vm(struct kvm_vm *vm)
 /* ---- KVM_TDX_CAPABILITIES ------------------------------------------------------------ */
 static uint64_t supported_attrs(const struct tdx_sys_info *si)
 {
-	uint64_t val = TD_ATTRIBUTES_SEPT_VE_DISABLE_MASK; /* KVM_SUPPORTED_TD_ATTRS */
+	/* KVM_SUPPORTED_TD_ATTRS: SEPT_VE_DISABLE, and PERFMON unless KVM cannot give the host
+	 * its Perfmon MSRs back after a TD exit (data/module/td-exit-host-state.json). */
+	uint64_t val = (TD_ATTRIBUTES_SEPT_VE_DISABLE_MASK | TD_ATTRIBUTES_PERFMON_MASK) & ~kvm_host_state_blocked_attrs();
 
 	if ((val & si->attributes_fixed1) != si->attributes_fixed1)
 		return 0;
@@ -348,7 +350,8 @@ static uint32_t gpa_bits_set(uint32_t eax, uint32_t bits)
 static void cpuid_slot(const struct tdx_sys_info *si, unsigned idx, struct kvm_cpuid_entry2 *e)
 {
 	uint64_t ls = si->cpuid_config_leaves[idx];
-	const struct kvm_cpuid_mask *k, *u;
+	const struct kvm_cpuid_mask *k;
+	uint32_t u[4];
 	uint32_t sub = (uint32_t)(ls >> 32);
 
 	memset(e, 0, sizeof(*e));
@@ -364,9 +367,9 @@ static void cpuid_slot(const struct tdx_sys_info *si, unsigned idx, struct kvm_c
 	} else {
 		e->eax &= k->eax, e->ebx &= k->ebx, e->ecx &= k->ecx, e->edx &= k->edx;
 	}
-	u = mask_find(kvm_cpuid_unsupported, KVM_CPUID_UNSUPPORTED_COUNT, e->function, sub);
-	if (u)
-		e->eax &= ~u->eax, e->ebx &= ~u->ebx, e->ecx &= ~u->ecx, e->edx &= ~u->edx;
+	/* tdx_clear_unsupported_cpuid(): features whose host state KVM cannot restore */
+	kvm_host_state_blocked_cpuid(e->function, e->index, u);
+	e->eax &= ~u[0], e->ebx &= ~u[1], e->ecx &= ~u[2], e->edx &= ~u[3];
 	/* The module does not configure GPAW through EAX[23:16]; KVM uses it as the knob. */
 	if (e->function == 0x80000008)
 		e->eax = gpa_bits_set(e->eax, 0xff);
@@ -423,9 +426,10 @@ static int setup_eptp(struct kvm_vm *vm, const struct kvm_cpuid2 *c, struct td_p
 
 static bool has_unsupported(const struct kvm_cpuid_entry2 *e)
 {
-	const struct kvm_cpuid_mask *u = mask_find(kvm_cpuid_unsupported, KVM_CPUID_UNSUPPORTED_COUNT, e->function, e->index);
+	uint32_t u[4];
 
-	return u && ((e->eax & u->eax) || (e->ebx & u->ebx) || (e->ecx & u->ecx) || (e->edx & u->edx));
+	kvm_host_state_blocked_cpuid(e->function, e->index, u);
+	return (e->eax & u[0]) || (e->ebx & u[1]) || (e->ecx & u[2]) || (e->edx & u[3]);
 }
 
 /* setup_tdparams_cpuids(): each configurable slot from the matching entry; bits the module

@@ -13,7 +13,7 @@ int kvm_create_vcpu(struct kvm_vm *vm, unsigned id, struct kvm_vcpu **out)
 	struct kvm_vcpu *v, **n;
 
 	*out = NULL;
-	if (vm->bugged)
+	if (kvm_vm_dead(vm))
 		return -EIO;
 	if (vm->state != TD_STATE_INITIALIZED) /* tdx_vcpu_create() */
 		return -EIO;
@@ -183,7 +183,7 @@ int kvm_vcpu_memory_encrypt_op(struct kvm_vcpu *v, struct kvm_tdx_cmd *cmd)
 {
 	struct kvm_vm *vm = v->vm;
 
-	if (vm->bugged)
+	if (kvm_vm_dead(vm))
 		return -EIO;
 	if (vm->hkid < 0 || vm->state == TD_STATE_RUNNABLE)
 		return -EINVAL;
@@ -527,7 +527,7 @@ int kvm_vcpu_run(struct kvm_vcpu *v)
 	const struct plat *p = v->vm->h->plat;
 	int r = 1;
 
-	if (v->vm->bugged)
+	if (kvm_vm_dead(v->vm))
 		return -EIO;
 	if (v->state != VCPU_TD_STATE_INITIALIZED || v->vm->state != TD_STATE_RUNNABLE) /* tdx_vcpu_pre_run() */
 		return -EINVAL;
