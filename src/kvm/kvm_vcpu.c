@@ -445,8 +445,12 @@ static int report_fatal(struct kvm_vcpu *v, uint64_t ret)
 
 static int get_quote(struct kvm_vcpu *v)
 {
-	if (kvm_gpa_is_private(v->vm, v->args.r12)) {
+	if (kvm_gpa_is_private(v->vm, v->args.r12) || !v->args.r13) {
 		set_ret(v, TDVMCALL_STATUS_INVALID_OPERAND);
+		return 1;
+	}
+	if ((v->args.r12 | v->args.r13) & (KVM_PAGE - 1)) {
+		set_ret(v, TDVMCALL_STATUS_ALIGN_ERROR);
 		return 1;
 	}
 	v->run.exit_reason = KVM_EXIT_TDX;
@@ -455,6 +459,55 @@ static int get_quote(struct kvm_vcpu *v)
 	v->run.tdx.get_quote.ret = TDVMCALL_STATUS_SUBFUNC_UNSUPPORTED;
 	v->run.tdx.get_quote.gpa = v->args.r12 & ~v->vm->shared_bit;
 	v->run.tdx.get_quote.size = v->args.r13;
+	v->complete = complete_tdx;
+	return 0;
+}
+
+static int complete_tdvmcall_info(struct kvm_vcpu *v)
+{
+	set_ret(v, v->run.tdx.get_tdvmcall_info.ret);
+	v->args.r11 = v->run.tdx.get_tdvmcall_info.r11;
+	v->args.r12 = v->run.tdx.get_tdvmcall_info.r12;
+	v->args.r13 = v->run.tdx.get_tdvmcall_info.r13;
+	v->args.r14 = v->run.tdx.get_tdvmcall_info.r14;
+	return 1;
+}
+
+/* tdx_get_td_vm_call_info(): leaf 0 (the GHCI base set) answered here, leaf 1 asks
+ * userspace which optional TDVMCALLs it serves. */
+static int get_td_vm_call_info(struct kvm_vcpu *v)
+{
+	switch (v->args.r12) {
+	case 0:
+		v->args.r11 = v->args.r12 = v->args.r13 = v->args.r14 = 0;
+		set_ret(v, TDVMCALL_STATUS_SUCCESS);
+		return 1;
+	case 1:
+		memset(&v->run.tdx, 0, sizeof(v->run.tdx));
+		v->run.exit_reason = KVM_EXIT_TDX;
+		v->run.tdx.nr = TDVMCALL_GET_TD_VM_CALL_INFO;
+		v->run.tdx.get_tdvmcall_info.leaf = v->args.r12;
+		v->run.tdx.get_tdvmcall_info.ret = TDVMCALL_STATUS_SUCCESS;
+		v->complete = complete_tdvmcall_info;
+		return 0;
+	default:
+		set_ret(v, TDVMCALL_STATUS_INVALID_OPERAND);
+		return 1;
+	}
+}
+
+/* tdx_setup_event_notify(): the vector userspace injects when an async request completes. */
+static int setup_event_notify(struct kvm_vcpu *v)
+{
+	if (v->args.r12 < 32 || v->args.r12 > 255) {
+		set_ret(v, TDVMCALL_STATUS_INVALID_OPERAND);
+		return 1;
+	}
+	memset(&v->run.tdx, 0, sizeof(v->run.tdx));
+	v->run.exit_reason = KVM_EXIT_TDX;
+	v->run.tdx.nr = TDVMCALL_SETUP_EVENT_NOTIFY_INTERRUPT;
+	v->run.tdx.setup_event_notify.ret = TDVMCALL_STATUS_SUBFUNC_UNSUPPORTED;
+	v->run.tdx.setup_event_notify.vector = v->args.r12;
 	v->complete = complete_tdx;
 	return 0;
 }
@@ -477,6 +530,10 @@ static int handle_tdvmcall(struct kvm_vcpu *v, uint64_t ret)
 		return report_fatal(v, ret);
 	case TDVMCALL_GET_QUOTE:
 		return get_quote(v);
+	case TDVMCALL_GET_TD_VM_CALL_INFO:
+		return get_td_vm_call_info(v);
+	case TDVMCALL_SETUP_EVENT_NOTIFY_INTERRUPT:
+		return setup_event_notify(v);
 	default:
 		set_ret(v, TDVMCALL_STATUS_SUBFUNC_UNSUPPORTED);
 		return 1;
