@@ -110,6 +110,19 @@ static void reg_names(const struct kvm_cpuid_entry2 *e, unsigned reg, const char
 		names[b] = tcc_bit_name(e->function, e->index, reg, b);
 }
 
+/* KVM leaves KVM_CPUID_FLAG_SIGNIFCANT_INDEX clear; a leaf listed twice has sub-leaves. */
+static bool has_subleaf(const struct kvm_tdx_capabilities *c, unsigned i)
+{
+	const struct kvm_cpuid_entry2 *e = &c->cpuid.entries[i];
+
+	if ((e->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) || e->index)
+		return true;
+	for (unsigned j = 0; j < c->cpuid.nent; j++)
+		if (j != i && c->cpuid.entries[j].function == e->function)
+			return true;
+	return false;
+}
+
 static const char *const reg_label[4] = { "eax", "ebx", "ecx", "edx" };
 
 static uint32_t reg_value(const struct kvm_cpuid_entry2 *e, unsigned reg)
@@ -135,7 +148,7 @@ static void print_text(const struct caps_opts *o, const struct kvm_tdx_capabilit
 		const struct kvm_cpuid_entry2 *e = &c->cpuid.entries[i];
 
 		printf("  leaf 0x%08x", e->function);
-		if (e->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX)
+		if (has_subleaf(c, i))
 			printf(" subleaf 0x%x", e->index);
 		printf(": eax 0x%08x ebx 0x%08x ecx 0x%08x edx 0x%08x\n", e->eax, e->ebx, e->ecx, e->edx);
 		for (unsigned reg = 0; reg < 4; reg++) {
@@ -166,7 +179,10 @@ static void print_json(const struct caps_opts *o, const struct kvm_tdx_capabilit
 		const struct kvm_cpuid_entry2 *e = &c->cpuid.entries[i];
 
 		printf("%s\n    {\"leaf\": \"0x%x\", \"subleaf\": ", i ? "," : "", e->function);
-		printf((e->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) ? "\"0x%x\"" : "null", e->index);
+		if (has_subleaf(c, i))
+			printf("\"0x%x\"", e->index);
+		else
+			printf("null");
 		printf(", \"eax\": \"0x%08x\", \"ebx\": \"0x%08x\", \"ecx\": \"0x%08x\", \"edx\": \"0x%08x\", \"features\": [",
 		       e->eax, e->ebx, e->ecx, e->edx);
 		for (unsigned reg = 0, any = 0; reg < 4; reg++) {
