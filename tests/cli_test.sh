@@ -87,6 +87,50 @@ expect measure-bad-mem 2 'TD memory must be 32M..4T' -- measure -bios "$OVMF" -m
 # a second module profile: version and the profile's configurable CPUID leaf count
 expect profile-1.5.06 0 'TDX module 1\.5\.06 \(profile tdx-1\.5\.06\)' -- module info --profile tdx-1.5.06
 expect profile-1.5.06-cpuid 0 '^  18 configurable CPUID leaves' -- module info --profile tdx-1.5.06
+# tdxemu caps: KVM_TDX_CAPABILITIES in text and JSON; bad input refused precisely
+expect caps-text 0 '^supported_xfam +0x0000000000061ae7 +x87 SSE AVX' -- caps
+expect caps-bad-profile 2 "--profile: unknown TDX module profile 'nope' \(known: tdx-1.5.01\)" -- caps --profile nope
+expect caps-extra-arg 2 "unexpected argument 'x'" -- caps x
+if "$BIN" caps --json | /usr/bin/python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d["profile"] == "tdx-1.5.01"
+assert int(d["supported_attrs"], 16) & (1 << 28) and "SEPT_VE_DISABLE" in d["supported_attrs_names"]
+assert int(d["supported_xfam"], 16) & 3 == 3 and d["supported_xfam_names"][:2] == ["x87", "SSE"]
+leaves = [(int(e["leaf"], 16), e["subleaf"]) for e in d["cpuid"]]
+assert (1, None) in leaves and (0x80000008, None) in leaves, leaves
+'
+then echo "ok   caps-json"; pass=$((pass + 1)); else echo "FAIL caps-json"; fail=$((fail + 1)); fi
+
+# tdxemu cpuid: QEMU's warnings (both wordings), enforce, origins, bad input
+expect cpuid-unsupported 0 "^warning: host doesn't support requested feature: CPUID\[eax=07h,ecx=00h\]\.EBX\.intel-pt \[bit 25\]$" -- cpuid -cpu host,+intel-pt
+expect cpuid-forced-on 0 '^warning: TDX forcibly sets the feature: CPUID\[eax=80000007h\]\.EDX\.invtsc \[bit 8\]$' -- cpuid -cpu host,-invtsc
+expect cpuid-legacy-wording 0 '^warning: TDX forcibly sets the feature: CPUID\.80000007H:EDX\.invtsc \[bit 8\]$' -- cpuid -cpu host,-invtsc --legacy-wording
+expect cpuid-origins 0 'hypervisor\(fixed-1\)' -- cpuid -cpu host
+expect cpuid-enforce 1 "^error: Host doesn't support requested features$" -- cpuid -cpu host,+intel-pt,enforce
+expect cpuid-enforce-forced 1 '^error: TDX: requested CPU features' -- cpuid -cpu host,-invtsc,enforce
+expect cpuid-named-model 0 'QEMU refuses named CPU models for TDX' -- cpuid -cpu SapphireRapids
+expect cpuid-no-cpu 2 '-cpu MODEL is required' -- cpuid
+expect cpuid-bad-model 2 "unknown CPU model 'Skylake'" -- cpuid -cpu Skylake
+expect cpuid-bad-feature 2 "unknown feature 'nosuch'" -- cpuid -cpu host,+nosuch
+expect cpuid-bad-syntax 2 'empty feature in the list' -- cpuid -cpu host,,avx
+expect cpuid-bad-value 2 "'avx=maybe': the value must be on or off" -- cpuid -cpu host,avx=maybe
+expect cpuid-bad-attributes 2 "--attributes: 'x' is not a 64-bit number" -- cpuid -cpu host --attributes x
+expect cpuid-bad-profile 2 "unknown TDX module profile 'nope'" -- cpuid -cpu host --profile nope
+expect cpuid-kvm-attributes 1 'Invalid attributes 0x1 for TDX VM \(KVM supported: 0x10000000\)' -- cpuid -cpu host --attributes 1
+if "$BIN" cpuid -cpu SapphireRapids,-avx512f --json | /usr/bin/python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d["model"] == "SapphireRapids" and d["qemu_accepts_model"] is False and d["failed"] is False
+assert int(d["xfam"], 16) & 0xe0 == 0
+regs = {(int(r["leaf"], 16), int(r["subleaf"], 16), r["reg"]): r for r in d["cpuid"]}
+bits = {b["name"]: b for b in regs[(7, 0, "ECX")]["bits"] if b["name"]}
+assert bits["avx512vbmi"]["value"] == 0 and bits["avx512vbmi"]["origin"] == "xfam", bits["avx512vbmi"]
+hyp = [b for b in regs[(1, 0, "ECX")]["bits"] if b["name"] == "hypervisor"][0]
+assert hyp["value"] == 1 and hyp["origin"] == "fixed-1"
+assert any(m["kind"] == "note" for m in d["messages"])
+'
+then echo "ok   cpuid-json"; pass=$((pass + 1)); else echo "FAIL cpuid-json"; fail=$((fail + 1)); fi
 
 echo "cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -17,6 +17,14 @@ int cli_cmrs(const char *spec, struct plat_config *cfg);
 
 int cmd_module_info(int argc, char **argv);
 int cmd_measure(int argc, char **argv);
+int cmd_caps(int argc, char **argv);
+int cmd_cpuid(int argc, char **argv);
+
+struct kvm_dev;
+/* --profile NAME: 0 when the module profile exists, else a message naming the known ones. */
+int cli_profile(const char *cmd, const char *name);
+/* A small simulated TDX host with the module up and /dev/kvm open; -1 after a message. */
+int cli_tdx_host(const char *cmd, const char *profile, struct sim *s, struct kvm_dev **kvm);
 /* Draw CMRs, TDMRs, reserved areas and PAMTs as an SVG file. 0, or -1 with errno. */
 int svg_memory_map(const struct sim *s, const char *path);
 

@@ -10,6 +10,8 @@ static void usage(FILE *f)
 		   "commands:\n"
 		   "  module info   bring up the TDX module on a simulated host and show CMRs, TDMRs, PAMTs, KeyIDs\n"
 		   "  measure       the MRTD of a TD firmware image, by building the TD on the software module\n"
+		   "  caps          what KVM_TDX_CAPABILITIES reports: TD attributes, XFAM, configurable CPUID\n"
+		   "  cpuid         the CPUID a TD gets for a QEMU -cpu MODEL[,+feat,...], QEMU's TDX feature check\n"
 		   "  help          this text\n\n"
 		   "Run 'tdxemu module info --help' for the options of a command.\n");
 }
@@ -26,6 +28,10 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "measure"))
 		return cmd_measure(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "caps"))
+		return cmd_caps(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "cpuid"))
+		return cmd_cpuid(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "module")) {
 		if (argc >= 3 && !strcmp(argv[2], "info"))
 			return cmd_module_info(argc - 2, argv + 2);

@@ -37,3 +37,27 @@ void sim_destroy(struct sim *s)
 	plat_destroy(s->plat);
 	s->plat = NULL;
 }
+
+void sim_native_cpuid(void *sim, uint32_t leaf, uint32_t subleaf, uint32_t regs[4])
+{
+	const struct sim *s = sim;
+	struct cpuid_regs r;
+
+	plat_cpuid(s->plat, 0, leaf, subleaf, &r);
+	regs[0] = r.eax, regs[1] = r.ebx, regs[2] = r.ecx, regs[3] = r.edx;
+}
+
+bool sim_profile_known(const char *name)
+{
+	const char *p;
+
+	for (unsigned i = 0; (p = module_profile_name(i)); i++)
+		if (!strcmp(p, name))
+			return true;
+	return false;
+}
+
+const char *sim_profile_name(unsigned i)
+{
+	return module_profile_name(i);
+}
