@@ -89,7 +89,7 @@ expect profile-1.5.06 0 'TDX module 1\.5\.06 \(profile tdx-1\.5\.06\)' -- module
 expect profile-1.5.06-cpuid 0 '^  18 configurable CPUID leaves' -- module info --profile tdx-1.5.06
 # tdxemu caps: KVM_TDX_CAPABILITIES in text and JSON; bad input refused precisely
 expect caps-text 0 '^supported_xfam +0x0000000000061ae7 +x87 SSE AVX' -- caps
-expect caps-bad-profile 2 "--profile: unknown TDX module profile 'nope' \(known: tdx-1.5.01\)" -- caps --profile nope
+expect caps-bad-profile 2 "--profile: unknown TDX module profile 'nope' \(known: tdx-1.5.01 tdx-1.5.06\)" -- caps --profile nope
 expect caps-extra-arg 2 "unexpected argument 'x'" -- caps x
 if "$BIN" caps --json | /usr/bin/python3 -c '
 import json, sys
