@@ -103,9 +103,9 @@ assert (1, None) in leaves and (0x80000008, None) in leaves, leaves
 then echo "ok   caps-json"; pass=$((pass + 1)); else echo "FAIL caps-json"; fail=$((fail + 1)); fi
 
 # tdxemu cpuid: QEMU's warnings (both wordings), enforce, origins, bad input
-expect cpuid-unsupported 0 "^warning: host doesn't support requested feature: CPUID\[eax=07h,ecx=00h\]\.EBX\.intel-pt \[bit 25\]$" -- cpuid -cpu host,+intel-pt
-expect cpuid-forced-on 0 '^warning: TDX forcibly sets the feature: CPUID\[eax=80000007h\]\.EDX\.invtsc \[bit 8\]$' -- cpuid -cpu host,-invtsc
-expect cpuid-legacy-wording 0 '^warning: TDX forcibly sets the feature: CPUID\.80000007H:EDX\.invtsc \[bit 8\]$' -- cpuid -cpu host,-invtsc --legacy-wording
+expect cpuid-unsupported 0 "^warning: host doesn't support requested feature: CPUID\.07H:EBX\.intel-pt \[bit 25\]$" -- cpuid -cpu host,+intel-pt
+expect cpuid-forced-on 0 '^warning: TDX forcibly sets the feature: CPUID\.80000007H:EDX\.invtsc \[bit 8\]$' -- cpuid -cpu host,-invtsc
+expect cpuid-new-wording 0 '^warning: TDX forcibly sets the feature: CPUID\[eax=80000007h\]\.EDX\.invtsc \[bit 8\]$' -- cpuid -cpu host,-invtsc --new-wording
 expect cpuid-origins 0 'hypervisor\(fixed-1\)' -- cpuid -cpu host
 expect cpuid-enforce 1 "^error: Host doesn't support requested features$" -- cpuid -cpu host,+intel-pt,enforce
 expect cpuid-enforce-forced 1 '^error: TDX: requested CPU features' -- cpuid -cpu host,-invtsc,enforce

@@ -22,7 +22,8 @@ static void usage(FILE *f)
 		   "  -cpu SPEC          QEMU's -cpu: host, max or SapphireRapids, then feature edits\n"
 		   "                     (QEMU's names); 'enforce' makes every mismatch an error\n"
 		   "  --attributes HEX   tdx-guest attributes (default 0x%llx, SEPT_VE_DISABLE, as QEMU)\n"
-		   "  --legacy-wording   QEMU < 10.1 register names (CPUID.07H:EBX) in the messages\n"
+		   "  --new-wording      QEMU 10.1 register names (CPUID[eax=07h,ecx=00h].EBX) in the\n"
+		   "                     messages instead of CPUID.07H:EBX (--legacy-wording, the default)\n"
 		   "  --profile NAME     TDX module profile (default %s)\n"
 		   "  --json             machine-readable output\n"
 		   "Origins: native (host CPUID passed through), fixed-1, fixed-0, configured (the VMM's\n"
@@ -47,10 +48,12 @@ static int parse(int argc, char **argv, struct cpuid_opts *o)
 {
 	static const struct option lo[] = { { "cpu", required_argument, 0, 'c' }, { "profile", required_argument, 0, 'P' },
 					    { "attributes", required_argument, 0, 'a' }, { "legacy-wording", no_argument, 0, 'l' },
+					    { "new-wording", no_argument, 0, 'n' },
 					    { "json", no_argument, 0, 'j' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
 	int c;
 
 	o->profile = SIM_DEFAULT_PROFILE;
+	o->legacy = true; /* the wording of QEMU up to 10.0 and of docs/system/i386/tdx.rst */
 	o->attributes = QEMU_TDX_DEFAULT_ATTRIBUTES;
 	optind = 1;
 	while ((c = getopt_long_only(argc, argv, "h", lo, NULL)) != -1) {
@@ -62,6 +65,7 @@ static int parse(int argc, char **argv, struct cpuid_opts *o)
 				return -1;
 			break;
 		case 'l': o->legacy = true; break;
+		case 'n': o->legacy = false; break;
 		case 'j': o->json = true; break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -1;
