@@ -106,6 +106,45 @@ static uint64_t seamcall(struct fz *f, unsigned lp, uint64_t rax, uint64_t rcx, 
 	return fx_call(&f->fx, lp, rax, rcx, rdx, r8, r9, out);
 }
 
+/* The guest of any TD a program enters: each stretch between TD entry and VM exit is
+ * driven by the input (a TDG.VP.VMCALL with an arbitrary GPR_SELECT, another TDCALL leaf,
+ * a triple fault or another VM exit), and it scribbles over MSRs the TD exit must scrub.
+ * An exhausted input reads as zeros: a TDG.VP.VMCALL selecting nothing, which exits. */
+static void fuzz_guest(void *ctx, struct plat *p, unsigned lp, uint64_t tag, struct plat_guest_regs *r,
+		       struct plat_guest_exit *ex)
+{
+	struct fz *f = ctx;
+	uint8_t kind = next(f);
+
+	(void)tag;
+	plat_wrmsr(p, lp, 0xC0000081u, ((uint64_t)next(f) << 48) | 0xabc); /* IA32_STAR */
+	plat_lp_reg_write(p, lp, PLAT_REG_DR0, next(f));
+	for (unsigned i = 0; i < 16; i++)
+		r->gpr[i] = next(f);
+	ex->instr_len = 4;
+	switch (kind % 5) {
+	case 0: /* TDG.VP.VMCALL */
+		r->gpr[0] = 0;
+		r->gpr[1] = ((uint64_t)next(f) << 8 | next(f)) << (kind >= 0x80 ? 2 : 0);
+		ex->reason = 77;
+		break;
+	case 1: /* another TDCALL leaf: answered in the guest, which runs again */
+		r->gpr[0] = 1 + next(f) % 32;
+		ex->reason = 77;
+		break;
+	case 2:
+		ex->reason = 2; /* triple fault */
+		break;
+	default:
+		ex->reason = next(f) % 80;
+		ex->gpa = (uint64_t)next(f) << 12;
+		ex->qualification = next(f);
+		break;
+	}
+}
+
+static const struct plat_guest_engine fuzz_guest_engine = { fuzz_guest };
+
 static bool seam_dead(const struct fz *f) { return plat_mce_count(f->p, NULL) != 0; }
 
 static void check_status(struct fz *f, uint64_t leaf, uint64_t st)
@@ -433,6 +472,7 @@ static bool setup(struct fz *f)
 		return false;
 	f->h = f->fx.h;
 	f->p = f->fx.p;
+	plat_set_guest_engine(f->p, &fuzz_guest_engine, f);
 	if (!f->raw && sim_tdx_bringup(&f->fx.s)) {
 		fprintf(stderr, "fuzz_seamcall: bring-up failed: %s\n", f->h->last_error);
 		return false;
