@@ -259,3 +259,46 @@ void fx_kvm_down(struct fx_kvm *k)
 	k->d = NULL;
 	fx_destroy(&k->f);
 }
+
+bool fx_td1_up(struct fx *f, struct fx_td1 *t, bool finalize)
+{
+	struct td_params p;
+
+	if (!fx_bringup(f) || !fx_td_create(f, &t->td))
+		return false;
+	fx_td_params_default(&p);
+	if (fx_td_init(f, &t->td, &p, NULL))
+		return false;
+	t->vp[0] = fx_page(f);
+	if (tdh_vp_create(f->h, 0, t->td.tdr, t->vp[0]))
+		return false;
+	for (unsigned i = 1; i < MIN_TDVPS_PAGES; i++)
+		if (tdh_vp_addcx(f->h, 0, t->vp[0], t->vp[i] = fx_page(f)))
+			return false;
+	if (tdh_vp_init(f->h, 0, t->vp[0], 0x7000))
+		return false;
+	return !finalize || tdh_mr_finalize(f->h, 0, t->td.tdr) == TDX_SUCCESS;
+}
+
+bool fx_td1_down(struct fx *f, struct fx_td1 *t, uint64_t extra)
+{
+	struct tdx_module_args a;
+	uint64_t st = tdh_vp_flush(f->h, 0, t->vp[0]);
+
+	if ((st && st != TDX_VCPU_NOT_ASSOCIATED) || tdh_mng_vpflushdone(f->h, 0, t->td.tdr))
+		return false;
+	for (unsigned pkg = 0; pkg < plat_nr_packages(f->p); pkg++)
+		if (tdh_phymem_cache_wb(f->h, plat_package_first_lp(f->p, pkg), false))
+			return false;
+	if (tdh_mng_key_freeid(f->h, 0, t->td.tdr))
+		return false;
+	for (unsigned i = MIN_TDVPS_PAGES; i-- > 0;)
+		if (tdh_phymem_page_reclaim(f->h, 0, t->vp[i], &a))
+			return false;
+	if (extra && tdh_phymem_page_reclaim(f->h, 0, extra, &a))
+		return false;
+	for (unsigned i = 0; i < t->td.nr_tdcx; i++)
+		if (tdh_phymem_page_reclaim(f->h, 0, t->td.tdcx[i], &a))
+			return false;
+	return tdh_phymem_page_reclaim(f->h, 0, t->td.tdr, &a) == TDX_SUCCESS;
+}

@@ -72,6 +72,17 @@ bool fx_td_destroy(struct fx *f, struct fx_td *td);
  * teardown can forget. pages[] gets the TDVPR then the TDVPX pages added (0 = not added). */
 bool fx_vcpu_ready(struct fx *f, uint64_t tdr, uint64_t pages[MIN_TDVPS_PAGES]);
 
+/* A TD (brought-up host, created, TDH.MNG.INIT with the default TD_PARAMS) with one vCPU
+ * initialised on LP 0 and still associated with it; finalized (RUNNABLE) if asked. */
+struct fx_td1 {
+	struct fx_td td;
+	uint64_t vp[MIN_TDVPS_PAGES];
+};
+
+bool fx_td1_up(struct fx *f, struct fx_td1 *t, bool finalize);
+/* Flush, free the HKID, reclaim the vCPU pages (and `extra`, 0 for none), then the TD. */
+bool fx_td1_down(struct fx *f, struct fx_td1 *t, uint64_t extra);
+
 /* ---- the KVM API over a brought-up host (tests/test_kvm_*.c) ---------------------- */
 struct fx_kvm {
 	struct fx f;

@@ -2,6 +2,7 @@
  * Each thread owns one LP, as on real hardware. */
 #include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
 
 #include "fixture.h"
 
@@ -152,5 +153,93 @@ TEST(concurrent_bringup_threads_per_lp)
 	cfg.lps_per_package = 16; /* 32 LP.INIT threads */
 	REQUIRE(fx_create_cfg(&f, &cfg));
 	CHECK_EQ(sim_tdx_bringup(&f.s), 0);
+	fx_destroy(&f);
+}
+
+/* A vCPU entering and leaving its TD on LP 0 while TDH.MEM.TRACK runs on LP 1: the epoch
+ * refcount keeps a TRACK from overtaking a vCPU still inside the previous epoch, and every
+ * entry and exit is seen exactly once. */
+struct enter_track {
+	struct fx *f;
+	struct fx_td1 *t;
+	unsigned rounds;
+	_Atomic unsigned inside;
+	unsigned entered, tracks_ok, tracks_busy, bad;
+};
+
+static void et_guest(void *ctx, struct plat *p, unsigned lp, uint64_t tag, struct plat_guest_regs *r,
+		     struct plat_guest_exit *ex)
+{
+	struct enter_track *w = ctx;
+
+	(void)p, (void)lp, (void)tag;
+	atomic_fetch_add(&w->inside, 1);
+	sched_yield(); /* let TRACK run while the vCPU is inside */
+	atomic_fetch_sub(&w->inside, 1);
+	r->gpr[0] = TDG_VP_VMCALL_LEAF;
+	r->gpr[1] = 0;
+	ex->reason = 77; /* TDCALL */
+	ex->instr_len = 4;
+}
+
+static const struct plat_guest_engine et_engine = { et_guest };
+
+static void *et_enterer(void *arg)
+{
+	struct enter_track *w = arg;
+
+	for (unsigned i = 0; i < w->rounds; i++) {
+		struct tdx_regs io = { { 0 } };
+		io.r[REG_RCX] = w->t->vp[0];
+		uint64_t st = tdh_vp_enter(w->f->h, 0, &io);
+		if (st == 77)
+			w->entered++;
+		else if (st != (TDX_OPERAND_BUSY | OPERAND_ID_TD_EPOCH))
+			w->bad++;
+	}
+	return NULL;
+}
+
+static void *et_tracker(void *arg)
+{
+	struct enter_track *w = arg;
+
+	for (unsigned i = 0; i < w->rounds; i++) {
+		uint64_t st = tdh_mem_track(w->f->h, 1, w->t->td.tdr);
+		if (st == TDX_SUCCESS)
+			w->tracks_ok++;
+		else if (st == TDX_PREVIOUS_TLB_EPOCH_BUSY || st == (TDX_OPERAND_BUSY | OPERAND_ID_TD_EPOCH))
+			w->tracks_busy++;
+		else
+			w->bad++;
+		sched_yield();
+	}
+	return NULL;
+}
+
+TEST(concurrent_vp_enter_and_track)
+{
+	struct fx f;
+	struct fx_td1 t;
+	struct enter_track w = { .f = &f, .t = &t, .rounds = 300 };
+	pthread_t a, b;
+	uint64_t v0, v1;
+
+	REQUIRE(fx_create(&f));
+	REQUIRE(fx_td1_up(&f, &t, true));
+	plat_set_guest_engine(f.p, &et_engine, &w);
+	pthread_create(&a, NULL, et_enterer, &w);
+	pthread_create(&b, NULL, et_tracker, &w);
+	pthread_join(a, NULL);
+	pthread_join(b, NULL);
+	CHECK_EQ(w.bad, 0u);
+	CHECK(w.entered > 0);
+	CHECK(w.tracks_ok > 0);
+	CHECK_EQ(atomic_load(&w.inside), 0u);
+	/* nobody inside: both epoch counters are back to 0 */
+	REQUIRE_EQ(tdh_mng_rd(f.h, 2, t.td.tdr, MD_TD_FIELDS_REFCOUNT_FIELD_ID, &v0), TDX_SUCCESS);
+	REQUIRE_EQ(tdh_mng_rd(f.h, 2, t.td.tdr, MD_TD_FIELDS_REFCOUNT_FIELD_ID + 1, &v1), TDX_SUCCESS);
+	CHECK_EQ(v0 + v1, 0u);
+	CHECK(fx_td1_down(&f, &t, 0));
 	fx_destroy(&f);
 }

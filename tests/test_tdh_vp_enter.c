@@ -49,56 +49,6 @@ static void vmcall(struct plat_guest_regs *r, struct plat_guest_exit *ex, uint64
 	ex->instr_len = 4;
 }
 
-/* A finalized (RUNNABLE) TD with one vCPU initialised on LP 0 (still associated). */
-struct td1 {
-	struct fx_td td;
-	uint64_t vp[MIN_TDVPS_PAGES];
-};
-
-static bool td1_up(struct fx *f, struct td1 *t, bool finalize)
-{
-	struct td_params p;
-
-	if (!fx_bringup(f) || !fx_td_create(f, &t->td))
-		return false;
-	fx_td_params_default(&p);
-	if (fx_td_init(f, &t->td, &p, NULL))
-		return false;
-	t->vp[0] = fx_page(f);
-	if (tdh_vp_create(f->h, 0, t->td.tdr, t->vp[0]))
-		return false;
-	for (unsigned i = 1; i < MIN_TDVPS_PAGES; i++)
-		if (tdh_vp_addcx(f->h, 0, t->vp[0], t->vp[i] = fx_page(f)))
-			return false;
-	if (tdh_vp_init(f->h, 0, t->vp[0], 0x7000))
-		return false;
-	return !finalize || tdh_mr_finalize(f->h, 0, t->td.tdr) == TDX_SUCCESS;
-}
-
-/* Flush, free the HKID, reclaim the vCPU pages (and `extra`, 0 for none), then the TD. */
-static bool td1_down(struct fx *f, struct td1 *t, uint64_t extra)
-{
-	struct tdx_module_args a;
-	uint64_t st = tdh_vp_flush(f->h, 0, t->vp[0]);
-
-	if ((st && st != TDX_VCPU_NOT_ASSOCIATED) || tdh_mng_vpflushdone(f->h, 0, t->td.tdr))
-		return false;
-	for (unsigned pkg = 0; pkg < plat_nr_packages(f->p); pkg++)
-		if (tdh_phymem_cache_wb(f->h, plat_package_first_lp(f->p, pkg), false))
-			return false;
-	if (tdh_mng_key_freeid(f->h, 0, t->td.tdr))
-		return false;
-	for (unsigned i = MIN_TDVPS_PAGES; i-- > 0;)
-		if (tdh_phymem_page_reclaim(f->h, 0, t->vp[i], &a))
-			return false;
-	if (extra && tdh_phymem_page_reclaim(f->h, 0, extra, &a))
-		return false;
-	for (unsigned i = 0; i < t->td.nr_tdcx; i++)
-		if (tdh_phymem_page_reclaim(f->h, 0, t->td.tdcx[i], &a))
-			return false;
-	return tdh_phymem_page_reclaim(f->h, 0, t->td.tdr, &a) == TDX_SUCCESS;
-}
-
 static uint64_t enter(struct fx *f, unsigned lp, uint64_t rcx, struct tdx_regs *io)
 {
 	memset(io, 0, sizeof(*io));
@@ -115,13 +65,13 @@ static void step_noop(struct guest *g, unsigned run, unsigned lp, struct plat_gu
 TEST(vp_enter_checks)
 {
 	struct fx f;
-	struct td1 t;
+	struct fx_td1 t;
 	struct guest g = { .step = step_noop };
 	struct tdx_regs io;
 	uint64_t misc, adj, bare = 0;
 
 	REQUIRE(fx_create(&f));
-	REQUIRE(td1_up(&f, &t, false));
+	REQUIRE(fx_td1_up(&f, &t, false));
 	g.f = &f;
 	plat_set_guest_engine(f.p, &guest_engine, &g);
 	/* OP_STATE INITIALIZED: only after TDH.MR.FINALIZE can a vCPU run */
@@ -160,7 +110,7 @@ TEST(vp_enter_checks)
 	bare = fx_page(&f);
 	REQUIRE_EQ(tdh_vp_create(f.h, 0, t.td.tdr, bare), TDX_SUCCESS);
 	CHECK_EQ(enter(&f, 0, bare, &io), TDX_TDCX_NUM_INCORRECT);
-	CHECK(td1_down(&f, &t, bare));
+	CHECK(fx_td1_down(&f, &t, bare));
 	fx_destroy(&f);
 }
 
@@ -210,12 +160,12 @@ static void step_roundtrip(struct guest *g, unsigned run, unsigned lp, struct pl
 TEST(vp_enter_tdvmcall_roundtrip_and_exits)
 {
 	struct fx f;
-	struct td1 t;
+	struct fx_td1 t;
 	struct guest g = { .step = step_roundtrip };
 	struct tdx_regs io;
 
 	REQUIRE(fx_create(&f));
-	REQUIRE(td1_up(&f, &t, true));
+	REQUIRE(fx_td1_up(&f, &t, true));
 	g.f = &f, g.tdr = t.td.tdr;
 	plat_set_guest_engine(f.p, &guest_engine, &g);
 	/* first entry: the TD starts in TDH.VP.INIT's reset state */
@@ -256,7 +206,7 @@ TEST(vp_enter_tdvmcall_roundtrip_and_exits)
 	/* a triple fault disables the vCPU for good */
 	CHECK_EQ(enter(&f, 0, t.vp[0], &io), TDX_NON_RECOVERABLE_VCPU | VMEXIT_REASON_TRIPLE_FAULT);
 	CHECK_EQ(enter(&f, 0, t.vp[0], &io), TDX_VCPU_STATE_INCORRECT);
-	CHECK(td1_down(&f, &t, 0));
+	CHECK(fx_td1_down(&f, &t, 0));
 	fx_destroy(&f);
 }
 
@@ -299,13 +249,13 @@ static void step_clobber(struct guest *g, unsigned run, unsigned lp, struct plat
 TEST(vp_enter_td_exit_leaves_lp_state_as_data_says)
 {
 	struct fx f;
-	struct td1 t;
+	struct fx_td1 t;
 	struct guest g = { .step = step_clobber };
 	struct tdx_regs io;
 	uint64_t xfam = 0x3; /* fx_td_params_default */
 
 	REQUIRE(fx_create(&f));
-	REQUIRE(td1_up(&f, &t, true));
+	REQUIRE(fx_td1_up(&f, &t, true));
 	g.f = &f, g.tdr = t.td.tdr;
 	plat_set_guest_engine(f.p, &guest_engine, &g);
 	for (unsigned i = 0; i < TD_EXIT_STATE_COUNT; i++)
@@ -333,6 +283,6 @@ TEST(vp_enter_td_exit_leaves_lp_state_as_data_says)
 	for (unsigned i = 0; i < TD_EXIT_STATE_COUNT; i++)
 		if (td_exit_state[i].when == TD_EXIT_WHEN_ALWAYS && seen_second[i] != guest_val(i))
 			test_fail(__FILE__, __LINE__, "%s on re-entry: 0x%llx", td_exit_state[i].name, (unsigned long long)seen_second[i]);
-	CHECK(td1_down(&f, &t, 0));
+	CHECK(fx_td1_down(&f, &t, 0));
 	fx_destroy(&f);
 }
