@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "fixture.h"
+#include "td_exit_state.h"
 
 void fx_small_config(struct plat_config *cfg)
 {
@@ -301,4 +302,22 @@ bool fx_td1_down(struct fx *f, struct fx_td1 *t, uint64_t extra)
 		if (tdh_phymem_page_reclaim(f->h, 0, t->td.tdcx[i], &a))
 			return false;
 	return tdh_phymem_page_reclaim(f->h, 0, t->td.tdr, &a) == TDX_SUCCESS;
+}
+
+uint64_t fx_lp_get(struct plat *p, unsigned lp, const struct td_exit_state_item *it)
+{
+	uint64_t v = 0;
+
+	if (it->kind == TD_EXIT_KIND_REG)
+		return plat_lp_reg_read(p, lp, (enum plat_lp_reg)it->index);
+	plat_rdmsr(p, lp, it->index, &v);
+	return v;
+}
+
+void fx_lp_set(struct plat *p, unsigned lp, const struct td_exit_state_item *it, uint64_t v)
+{
+	if (it->kind == TD_EXIT_KIND_REG)
+		plat_lp_reg_write(p, lp, (enum plat_lp_reg)it->index, v);
+	else
+		plat_wrmsr(p, lp, it->index, v);
 }

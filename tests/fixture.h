@@ -80,6 +80,10 @@ struct fx_td1 {
 };
 
 bool fx_td1_up(struct fx *f, struct fx_td1 *t, bool finalize);
+/* The LP register or MSR a TD-exit table item names (an MSR the LP never held reads 0). */
+struct td_exit_state_item;
+uint64_t fx_lp_get(struct plat *p, unsigned lp, const struct td_exit_state_item *it);
+void fx_lp_set(struct plat *p, unsigned lp, const struct td_exit_state_item *it, uint64_t v);
 /* Flush, free the HKID, reclaim the vCPU pages (and `extra`, 0 for none), then the TD. */
 bool fx_td1_down(struct fx *f, struct fx_td1 *t, uint64_t extra);
 

@@ -61,23 +61,6 @@ static void hs_down(struct hs *k)
 
 static uint64_t host_val(unsigned i) { return UINT64_C(0x0101000000000000) | (i + 1) * 0x1111; }
 
-static uint64_t lp_get(struct plat *p, const struct td_exit_state_item *it)
-{
-	uint64_t v = 0;
-
-	if (it->kind == TD_EXIT_KIND_REG)
-		return plat_lp_reg_read(p, 0, (enum plat_lp_reg)it->index);
-	plat_rdmsr(p, 0, it->index, &v);
-	return v;
-}
-
-static void lp_set(struct plat *p, const struct td_exit_state_item *it, uint64_t v)
-{
-	if (it->kind == TD_EXIT_KIND_REG)
-		plat_lp_reg_write(p, 0, (enum plat_lp_reg)it->index, v);
-	else
-		plat_wrmsr(p, 0, it->index, v);
-}
 
 static int dr7_index(void)
 {
@@ -95,7 +78,7 @@ static uint64_t guest(void *ctx, struct kvm_vcpu *v, struct kvm_vp_enter_args *a
 
 	(void)v;
 	for (unsigned i = 0; i < TD_EXIT_STATE_COUNT; i++)
-		lp_set(k->f.p, &td_exit_state[i], ~host_val(i));
+		fx_lp_set(k->f.p, 0, &td_exit_state[i], ~host_val(i));
 	if (k->calls > 0 && a->r10 == TDVMCALL_STATUS_SUBFUNC_UNSUPPORTED)
 		k->handled_in_kvm++;
 	*a = (struct kvm_vp_enter_args){ .r11 = k->calls < 3 ? 0x12345 : EXIT_REASON_HLT };
@@ -108,9 +91,9 @@ static const struct kvm_engine_ops guest_ops = { guest };
 static void set_host_values(struct hs *k, bool breakpoints)
 {
 	for (unsigned i = 0; i < TD_EXIT_STATE_COUNT; i++)
-		lp_set(k->f.p, &td_exit_state[i], host_val(i));
+		fx_lp_set(k->f.p, 0, &td_exit_state[i], host_val(i));
 	/* DR7 with G0 armed (a host breakpoint) or only its reserved bit 10 */
-	lp_set(k->f.p, &td_exit_state[dr7_index()], breakpoints ? 0x402 : 0x400);
+	fx_lp_set(k->f.p, 0, &td_exit_state[dr7_index()], breakpoints ? 0x402 : 0x400);
 }
 
 TEST(kvm_host_state_intact_after_run)
@@ -130,9 +113,9 @@ TEST(kvm_host_state_intact_after_run)
 		uint64_t want = i == (unsigned)dr7_index() ? 0x402 : host_val(i);
 		if (td_exit_state[i].kvm_restore == KVM_HOST_RESTORE_NOT_NEEDED)
 			continue; /* CR2: the host never relies on it across an exit */
-		if (lp_get(k.f.p, &td_exit_state[i]) != want)
+		if (fx_lp_get(k.f.p, 0, &td_exit_state[i]) != want)
 			test_fail(__FILE__, __LINE__, "%s not restored: 0x%llx", td_exit_state[i].name,
-				  (unsigned long long)lp_get(k.f.p, &td_exit_state[i]));
+				  (unsigned long long)fx_lp_get(k.f.p, 0, &td_exit_state[i]));
 	}
 	st = kvm_vcpu_get_stat(k.vcpu);
 	CHECK_EQ(st->exits, 4u);
@@ -155,8 +138,8 @@ TEST(kvm_host_debug_registers_only_with_breakpoints)
 		if (td_exit_state[i].kind == TD_EXIT_KIND_REG && td_exit_state[i].index == PLAT_REG_DR0)
 			dr0 = i;
 	/* no host breakpoint: hw_breakpoint_restore() is skipped and DR0 keeps its INIT value */
-	CHECK_EQ(lp_get(k.f.p, &td_exit_state[dr0]), td_exit_state[dr0].value);
-	CHECK_EQ(lp_get(k.f.p, &td_exit_state[dr7_index()]), 0x400u);
+	CHECK_EQ(fx_lp_get(k.f.p, 0, &td_exit_state[dr0]), td_exit_state[dr0].value);
+	CHECK_EQ(fx_lp_get(k.f.p, 0, &td_exit_state[dr7_index()]), 0x400u);
 	hs_down(&k);
 }
 

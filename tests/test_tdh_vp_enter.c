@@ -215,23 +215,6 @@ TEST(vp_enter_tdvmcall_roundtrip_and_exits)
 static uint64_t host_val(unsigned i) { return UINT64_C(0x1111000000000000) | (i + 1) * 0x10101; }
 static uint64_t guest_val(unsigned i) { return UINT64_C(0x2222000000000000) | (i + 1) * 0x20202 | 0xFFFF; }
 
-static uint64_t lp_get(struct plat *p, unsigned lp, const struct td_exit_state_item *it)
-{
-	uint64_t v = 0;
-
-	if (it->kind == TD_EXIT_KIND_REG)
-		return plat_lp_reg_read(p, lp, (enum plat_lp_reg)it->index);
-	plat_rdmsr(p, lp, it->index, &v);
-	return v;
-}
-
-static void lp_set(struct plat *p, unsigned lp, const struct td_exit_state_item *it, uint64_t v)
-{
-	if (it->kind == TD_EXIT_KIND_REG)
-		plat_lp_reg_write(p, lp, (enum plat_lp_reg)it->index, v);
-	else
-		plat_wrmsr(p, lp, it->index, v);
-}
 
 static uint64_t seen_second[TD_EXIT_STATE_COUNT];
 
@@ -240,8 +223,8 @@ static void step_clobber(struct guest *g, unsigned run, unsigned lp, struct plat
 {
 	for (unsigned i = 0; i < TD_EXIT_STATE_COUNT; i++) {
 		if (run == 1)
-			seen_second[i] = lp_get(g->f->p, lp, &td_exit_state[i]);
-		lp_set(g->f->p, lp, &td_exit_state[i], guest_val(i));
+			seen_second[i] = fx_lp_get(g->f->p, lp, &td_exit_state[i]);
+		fx_lp_set(g->f->p, lp, &td_exit_state[i], guest_val(i));
 	}
 	vmcall(r, ex, 0x10, 0);
 }
@@ -259,7 +242,7 @@ TEST(vp_enter_td_exit_leaves_lp_state_as_data_says)
 	g.f = &f, g.tdr = t.td.tdr;
 	plat_set_guest_engine(f.p, &guest_engine, &g);
 	for (unsigned i = 0; i < TD_EXIT_STATE_COUNT; i++)
-		lp_set(f.p, 0, &td_exit_state[i], host_val(i));
+		fx_lp_set(f.p, 0, &td_exit_state[i], host_val(i));
 	REQUIRE_EQ(enter(&f, 0, t.vp[0], &io), VMEXIT_REASON_TDCALL);
 	for (unsigned i = 0; i < TD_EXIT_STATE_COUNT; i++) {
 		const struct td_exit_state_item *it = &td_exit_state[i];
@@ -275,8 +258,8 @@ TEST(vp_enter_td_exit_leaves_lp_state_as_data_says)
 			want = xfam & it->value;
 		else
 			want = guest_val(i);
-		if (lp_get(f.p, 0, it) != want)
-			test_fail(__FILE__, __LINE__, "%s after the exit: 0x%llx", it->name, (unsigned long long)lp_get(f.p, 0, it));
+		if (fx_lp_get(f.p, 0, it) != want)
+			test_fail(__FILE__, __LINE__, "%s after the exit: 0x%llx", it->name, (unsigned long long)fx_lp_get(f.p, 0, it));
 	}
 	/* the second entry restores the TD's own values */
 	REQUIRE_EQ(enter(&f, 0, t.vp[0], &io), VMEXIT_REASON_TDCALL);
