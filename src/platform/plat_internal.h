@@ -26,6 +26,11 @@ struct mem_chunk {
 	size_t map_len;
 };
 
+/* [lo, hi): the part of a chunk that a single e820 entry covers (lo == hi: none). */
+struct chunk_cover {
+	uint64_t lo, hi;
+};
+
 struct plat_msr {
 	uint32_t index;
 	uint64_t value;
@@ -57,7 +62,7 @@ struct plat {
 	/* memory */
 	unsigned nr_chunks;
 	_Atomic(struct mem_chunk *) *chunks;
-	bool *chunk_in_e820; /* [chunk]: one e820 entry covers the whole chunk (set once at init) */
+	struct chunk_cover *chunk_cover; /* [chunk]: set once at init */
 	pthread_mutex_t chunk_lock;
 	atomic_uint_fast64_t touched_pages;
 	/* KeyIDs */
