@@ -23,18 +23,19 @@ static bool e820_covers(const struct plat *p, uint64_t pa, uint64_t len)
 
 /* The part of chunk idx that one e820 entry covers: of the entries meeting the chunk, the one
  * covering most of it (lo == hi when none does). */
-static struct chunk_cover chunk_cover_of(const struct plat *p, unsigned idx)
+static void chunk_cover_of(const struct plat *p, unsigned idx, struct chunk_slot *s)
 {
 	uint64_t cb = (uint64_t)idx << CHUNK_SHIFT, ce = cb + CHUNK_SIZE;
-	struct chunk_cover best = { 0, 0 };
 
+	s->lo = s->hi = 0;
 	for (unsigned i = 0; i < p->cfg.nr_e820; i++) {
 		const struct plat_e820_entry *e = &p->cfg.e820[i];
 		uint64_t lo = e->addr > cb ? e->addr : cb, hi = e->addr + e->size < ce ? e->addr + e->size : ce;
-		if (lo < hi && hi - lo > best.hi - best.lo)
-			best = (struct chunk_cover){ lo, hi };
+		if (lo < hi && hi - lo > s->hi - s->lo) {
+			s->lo = lo;
+			s->hi = hi;
+		}
 	}
-	return best;
 }
 
 int plat_mem_init(struct plat *p)
@@ -50,18 +51,14 @@ int plat_mem_init(struct plat *p)
 	p->nr_chunks = (unsigned)((top + CHUNK_SIZE - 1) >> CHUNK_SHIFT);
 	n = p->nr_chunks ? p->nr_chunks : 1;
 	p->chunks = calloc(n, sizeof(*p->chunks));
-	p->chunk_cover = calloc(n, sizeof(*p->chunk_cover));
-	if (!p->chunks || !p->chunk_cover) {
-		free(p->chunks);
-		free(p->chunk_cover);
+	if (!p->chunks)
 		return -1;
-	}
 	/* The e820 map is fixed for the platform's life: finding once, per chunk, the range one
 	 * entry covers keeps the e820 walk off every SEAM access, also in chunks that holes or
 	 * several entries share (low memory, where the TD build's pages come from). Accesses
 	 * outside that range still take the walk. */
 	for (unsigned i = 0; i < p->nr_chunks; i++)
-		p->chunk_cover[i] = chunk_cover_of(p, i);
+		chunk_cover_of(p, i, &p->chunks[i]);
 	pthread_mutex_init(&p->chunk_lock, NULL);
 	return 0;
 }
@@ -69,7 +66,7 @@ int plat_mem_init(struct plat *p)
 void plat_mem_fini(struct plat *p)
 {
 	for (unsigned i = 0; i < p->nr_chunks; i++) {
-		struct mem_chunk *c = atomic_load(&p->chunks[i]);
+		struct mem_chunk *c = atomic_load(&p->chunks[i].chunk);
 		if (!c)
 			continue;
 		munmap(c->map_base, c->map_len);
@@ -77,7 +74,6 @@ void plat_mem_fini(struct plat *p)
 		free(c);
 	}
 	free(p->chunks);
-	free(p->chunk_cover);
 	pthread_mutex_destroy(&p->chunk_lock);
 }
 
@@ -89,7 +85,7 @@ static inline bool pa_is_backed(const struct plat *p, uint64_t pa, uint64_t len)
 
 	if (len == 0 || pa + len < pa)
 		return false;
-	if (idx < p->nr_chunks && pa >= p->chunk_cover[idx].lo && pa + len <= p->chunk_cover[idx].hi)
+	if (idx < p->nr_chunks && pa >= p->chunks[idx].lo && pa + len <= p->chunks[idx].hi)
 		return true;
 	return e820_covers(p, pa, len);
 }
@@ -147,17 +143,20 @@ static struct mem_chunk *chunk_create(void)
 /* The chunk holding pa, created on first use. NULL only if the host is out of memory. */
 static inline struct mem_chunk *chunk_get(struct plat *p, uint64_t pa)
 {
-	unsigned idx = (unsigned)(pa >> CHUNK_SHIFT);
-	struct mem_chunk *c = atomic_load_explicit(&p->chunks[idx], memory_order_acquire);
+	struct chunk_slot *s = &p->chunks[pa >> CHUNK_SHIFT];
+	struct mem_chunk *c = atomic_load_explicit(&s->chunk, memory_order_acquire);
 
 	if (c)
 		return c;
 	pthread_mutex_lock(&p->chunk_lock);
-	c = atomic_load(&p->chunks[idx]);
+	c = atomic_load(&s->chunk);
 	if (!c) {
 		c = chunk_create();
-		if (c)
-			atomic_store_explicit(&p->chunks[idx], c, memory_order_release);
+		if (c) {
+			s->data = c->data;
+			s->meta = c->meta;
+			atomic_store_explicit(&s->chunk, c, memory_order_release);
+		}
 	}
 	pthread_mutex_unlock(&p->chunk_lock);
 	return c;
@@ -359,20 +358,24 @@ static __attribute__((noinline)) struct mem_chunk *seam_map_chunk_slow(struct pl
 
 int plat_seam_map(struct plat *p, uint64_t pa, unsigned keyid, void **ptr)
 {
-	uint64_t addr = pa & addr_mask(p), idx = addr >> CHUNK_SHIFT;
-	struct mem_chunk *c = NULL;
+	uint64_t addr = pa & addr_mask(p), idx = addr >> CHUNK_SHIFT, off = addr & (CHUNK_SIZE - 1);
+	const struct chunk_slot *s = idx < p->nr_chunks ? &p->chunks[idx] : NULL;
+	uint8_t *data;
 	_Atomic uint32_t *m;
 	uint32_t meta;
 
-	/* pa_is_backed(addr, 1) and chunk_get() with their common case inline. */
-	if (idx < p->nr_chunks && addr >= p->chunk_cover[idx].lo && addr < p->chunk_cover[idx].hi)
-		c = atomic_load_explicit(&p->chunks[idx], memory_order_acquire);
-	if (!c) {
-		c = seam_map_chunk_slow(p, addr);
+	/* pa_is_backed(addr, 1) and chunk_get() with their common case inline, reading only the
+	 * chunk's slot. */
+	if (s && addr >= s->lo && addr < s->hi && atomic_load_explicit(&s->chunk, memory_order_acquire)) {
+		data = s->data;
+		m = &s->meta[off >> PLAT_PAGE_SHIFT];
+	} else {
+		struct mem_chunk *c = seam_map_chunk_slow(p, addr);
 		if (!c)
 			return PLAT_MEM_UNBACKED;
+		data = c->data;
+		m = page_meta(c, addr);
 	}
-	m = page_meta(c, addr);
 	meta = atomic_load_explicit(m, memory_order_acquire);
 	if ((meta & PMETA_POISON) || (meta & PMETA_KEYID_MASK) != keyid)
 		return PLAT_MEM_MCE;
@@ -380,7 +383,7 @@ int plat_seam_map(struct plat *p, uint64_t pa, unsigned keyid, void **ptr)
 	 * already read answers the common case. */
 	if (!(meta & PMETA_TOUCHED))
 		mark_touched(p, m);
-	*ptr = page_data(c, addr) + (addr & (PLAT_PAGE_SIZE - 1));
+	*ptr = data + off;
 	return PLAT_MEM_OK;
 }
 
@@ -392,7 +395,7 @@ int plat_page_state(const struct plat *p, uint64_t pa, unsigned *keyid, bool *po
 
 	if (!pa_is_backed(p, addr, 1))
 		return PLAT_MEM_UNBACKED;
-	c = atomic_load(&p->chunks[addr >> CHUNK_SHIFT]);
+	c = atomic_load(&p->chunks[addr >> CHUNK_SHIFT].chunk);
 	if (c)
 		meta = atomic_load(page_meta(c, addr));
 	*keyid = meta & PMETA_KEYID_MASK;
