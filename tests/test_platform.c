@@ -73,6 +73,35 @@ TEST(platform_4tib_is_sparse)
 	plat_destroy(p);
 }
 
+/* Backed means "inside one e820 entry", also in a chunk that several entries and a hole share
+ * (the per-chunk fast answer covers only one entry's part of it). */
+TEST(platform_backed_in_shared_chunk)
+{
+	struct plat_config cfg;
+	char err[256];
+	struct plat *p;
+	void *ptr;
+
+	plat_config_default(&cfg);
+	REQUIRE(plat_config_parse_e820(&cfg, "ram@0+640K,reserved@0xa0000+384K,ram@1M+511M,ram@512M+256M,"
+					     "ram@896M+128M,ram@4G+1G", err, sizeof(err)) == 0);
+	p = plat_create(&cfg, err, sizeof(err));
+	REQUIRE(p != NULL);
+	CHECK(plat_pa_is_backed(p, 100 * MiB, 4096));           /* the chunk's largest entry */
+	CHECK(plat_pa_is_backed(p, 600 * MiB, 4096));           /* another entry of the chunk */
+	CHECK(plat_pa_is_backed(p, 1 * GiB - 4096, 4096));      /* the last entry, to its end */
+	CHECK(!plat_pa_is_backed(p, 512 * MiB - 4096, 8192));   /* two entries, not one */
+	CHECK(!plat_pa_is_backed(p, 800 * MiB, 1));             /* the hole */
+	CHECK(!plat_pa_is_backed(p, 1 * GiB - 4096, 8192));     /* runs past the last entry */
+	CHECK(!plat_pa_is_backed(p, 5 * GiB, 4096));            /* above the top */
+	CHECK_EQ(plat_seam_map(p, 800 * MiB, 0, &ptr), PLAT_MEM_UNBACKED);
+	CHECK_EQ(plat_seam_map(p, 2 * GiB, 0, &ptr), PLAT_MEM_UNBACKED);
+	CHECK_EQ(plat_seam_map(p, 600 * MiB, 0, &ptr), PLAT_MEM_OK);
+	CHECK_EQ(plat_seam_map(p, 1 * GiB - 8, 0, &ptr), PLAT_MEM_OK);
+	CHECK_EQ(plat_seam_map(p, 4 * GiB + 4096, 0, &ptr), PLAT_MEM_OK);
+	plat_destroy(p);
+}
+
 TEST(platform_private_keyid_ciphertext_and_poison)
 {
 	struct fx f;

@@ -10,6 +10,11 @@
 #define RDRAND_RETRY_LOOPS 10
 
 /* Like Linux's sc_retry(): TDX_RND_NO_ENTROPY is retried, nothing else. */
+static bool seamcall_retry(uint64_t ret, int *retries_left)
+{
+	return ret == TDX_RND_NO_ENTROPY && --*retries_left;
+}
+
 uint64_t tdx_seamcall(struct tdx_host *h, unsigned cpu, struct tdx_regs *regs)
 {
 	struct tdx_regs in = *regs;
@@ -19,24 +24,38 @@ uint64_t tdx_seamcall(struct tdx_host *h, unsigned cpu, struct tdx_regs *regs)
 	do {
 		*regs = in;
 		ret = plat_seamcall(h->plat, cpu, regs);
-	} while (ret == TDX_RND_NO_ENTROPY && --retry);
+	} while (seamcall_retry(ret, &retry));
 	regs->r[REG_RAX] = ret;
 	return ret;
 }
 
+/* The wrappers build each attempt's registers in place rather than copying a saved block
+ * (tdx_seamcall()): a block copy right after field stores cannot be store-forwarded and
+ * stalled every SEAMCALL of the TD build. */
+static void args_to_regs(uint64_t leaf, const struct tdx_module_args *a, struct tdx_regs *r)
+{
+	/* Every register in order, the unused ones zero: no block clear (rep stos) first. */
+	r->r[REG_RAX] = leaf;
+	r->r[REG_RCX] = a->rcx;
+	r->r[REG_RDX] = a->rdx;
+	r->r[REG_RBX] = r->r[REG_RSP] = r->r[REG_RBP] = r->r[REG_RSI] = r->r[REG_RDI] = 0;
+	r->r[REG_R8] = a->r8;
+	r->r[REG_R9] = a->r9;
+	r->r[REG_R10] = a->r10;
+	r->r[REG_R11] = a->r11;
+	r->r[REG_R12] = r->r[REG_R13] = r->r[REG_R14] = r->r[REG_R15] = 0;
+}
+
 static uint64_t call(struct tdx_host *h, unsigned cpu, uint64_t leaf, struct tdx_module_args *a)
 {
-	struct tdx_regs r = { { 0 } };
+	struct tdx_regs r;
 	uint64_t ret;
+	int retry = RDRAND_RETRY_LOOPS;
 
-	r.r[REG_RAX] = leaf;
-	r.r[REG_RCX] = a->rcx;
-	r.r[REG_RDX] = a->rdx;
-	r.r[REG_R8] = a->r8;
-	r.r[REG_R9] = a->r9;
-	r.r[REG_R10] = a->r10;
-	r.r[REG_R11] = a->r11;
-	ret = tdx_seamcall(h, cpu, &r);
+	do {
+		args_to_regs(leaf, a, &r);
+		ret = plat_seamcall(h->plat, cpu, &r);
+	} while (seamcall_retry(ret, &retry));
 	a->rcx = r.r[REG_RCX];
 	a->rdx = r.r[REG_RDX];
 	a->r8 = r.r[REG_R8];

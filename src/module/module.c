@@ -115,9 +115,14 @@ static uint64_t module_seamcall(void *opaque, unsigned lp, struct tdx_regs *regs
 	if (!e || !e->known || !e->handler)
 		return api_error_with_operand_id(TDX_OPERAND_INVALID, OPERAND_ID_RAX);
 
-	atomic_store(&m->lp[lp].is_busy, true);
+	/* Plain release stores, not seq_cst ones (a locked op on x86 each, on every SEAMCALL): the
+	 * only reader, TDH.SYS.SHUTDOWN, counts busy LPs under the exclusive global lock, and the
+	 * sys_state check above is read before this store either way, so a full fence here would
+	 * order nothing anyone relies on. Leaving publishes the call's effects before the LP
+	 * reads as idle. */
+	atomic_store_explicit(&m->lp[lp].is_busy, true, memory_order_release);
 	ret = e->handler(m, lp, regs);
-	atomic_store(&m->lp[lp].is_busy, false);
+	atomic_store_explicit(&m->lp[lp].is_busy, false, memory_order_release);
 	return ret;
 }
 

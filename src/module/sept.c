@@ -65,23 +65,32 @@ uint64_t sept_check_private_gpa(const struct tdcs *tdcs, uint64_t gpa)
 	return TDX_SUCCESS;
 }
 
-/* The SEPT page at pa, mapped with the TD's key; NULL after a machine check (host tampering). */
-static uint64_t *map_sept_page(struct tdx_module *m, uint64_t pa, unsigned hkid)
+/* The SEPT page holding pa (pa_mask: the platform's address bits), mapped with the TD's key;
+ * NULL after a machine check (host tampering). */
+static uint64_t *map_sept_page_masked(struct tdx_module *m, uint64_t pa, uint64_t pa_mask, unsigned hkid)
 {
 	void *p;
 
-	if (plat_seam_map(m->plat, pa & plat_pa_mask(m->plat) & ~(SZ_4K - 1), hkid, &p)) {
+	if (plat_seam_map(m->plat, pa & pa_mask & ~(SZ_4K - 1), hkid, &p)) {
 		plat_seam_machine_check(m->plat, pa);
 		return NULL;
 	}
 	return p;
 }
 
-/* Walk from the root until `level`, a non-present entry or a leaf; w says where it stopped. */
+static uint64_t *map_sept_page(struct tdx_module *m, uint64_t pa, unsigned hkid)
+{
+	return map_sept_page_masked(m, pa, plat_pa_mask(m->plat), hkid);
+}
+
+/* Walk from the root until `level`, a non-present entry or a leaf; w says where it stopped.
+ * The address mask is the platform's for its whole life: read once per walk, not per level. */
 static uint64_t walk(struct tdx_module *m, const struct tdr *tdr, const struct tdcs *tdcs, uint64_t gpa,
 		     unsigned level, struct sept_walk *w)
 {
-	uint64_t *page = map_sept_page(m, tdr->tdcx_pa[TDCS_PAGE_SEPT_ROOT], tdr->hkid);
+	const uint64_t pa_mask = plat_pa_mask(m->plat);
+	const unsigned hkid = tdr->hkid;
+	uint64_t *page = map_sept_page_masked(m, tdr->tdcx_pa[TDCS_PAGE_SEPT_ROOT], pa_mask, hkid);
 
 	for (unsigned l = sept_root_level(tdcs);; l--) {
 		if (!page)
@@ -92,7 +101,7 @@ static uint64_t walk(struct tdx_module *m, const struct tdr *tdr, const struct t
 		w->value = __atomic_load_n(w->entry, __ATOMIC_ACQUIRE);
 		if (l == level || l == 0 || !sept_is_present(w->value) || sept_is_leaf(w->value))
 			return TDX_SUCCESS;
-		page = map_sept_page(m, sept_hpa(w->value), tdr->hkid);
+		page = map_sept_page_masked(m, sept_hpa(w->value), pa_mask, hkid);
 	}
 }
 

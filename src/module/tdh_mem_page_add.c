@@ -13,7 +13,9 @@ struct page_add {
 	struct tdr *tdr;
 	struct tdcs *tdcs;
 	struct sept_walk w;
-	uint8_t src[PLAT_PAGE_SIZE];
+	/* The copy of the source page. Not zero-initialised with the rest (the read fills it or
+	 * fails): clearing 4 KiB per call was measurable in the TD build. */
+	uint8_t *src;
 };
 
 /* Steps up to the SEPT entry: TDR (exclusive: it also stands for the SEPT tree and entry
@@ -48,7 +50,7 @@ static uint64_t check_pages(struct tdx_module *m, struct page_add *a)
 	void *dst;
 
 	if (!module_is_shared_hpa(m, a->src_pa, SZ_4K, SZ_4K) ||
-	    plat_seam_read_shared(m->plat, a->src_pa, a->src, sizeof(a->src)))
+	    plat_seam_read_shared(m->plat, a->src_pa, a->src, PLAT_PAGE_SIZE))
 		return api_error_with_operand_id(TDX_OPERAND_INVALID, OPERAND_ID_R9);
 	ret = pamt_check_lock_explicit(m, a->page_pa, OPERAND_ID_R8, true, PT_NDA, &a->page_lock);
 	if (ret)
@@ -57,14 +59,15 @@ static uint64_t check_pages(struct tdx_module *m, struct page_add *a)
 	if (plat_seam_init_pages(m->plat, a->page_pa, 1, a->tdr->hkid) ||
 	    plat_seam_map(m->plat, a->page_pa, a->tdr->hkid, &dst))
 		return api_error_with_operand_id(TDX_OPERAND_INVALID, OPERAND_ID_R8);
-	memcpy(dst, a->src, sizeof(a->src));
+	memcpy(dst, a->src, PLAT_PAGE_SIZE);
 	return TDX_SUCCESS;
 }
 
 uint64_t tdh_mem_page_add(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 {
+	uint8_t src[PLAT_PAGE_SIZE];
 	struct page_add a = { .page_info = regs->r[REG_RCX], .tdr_pa = regs->r[REG_RDX],
-			      .page_pa = regs->r[REG_R8], .src_pa = regs->r[REG_R9] };
+			      .page_pa = regs->r[REG_R8], .src_pa = regs->r[REG_R9], .src = src };
 	uint64_t ret;
 
 	(void)lp;

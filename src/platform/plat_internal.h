@@ -26,6 +26,18 @@ struct mem_chunk {
 	size_t map_len;
 };
 
+/* Everything the per-access paths need about one chunk, side by side: [lo, hi), the part
+ * of it that a single e820 entry covers (lo == hi: none; set once at init), and the chunk
+ * once created, with copies of its data and meta pointers so that a SEAM access does not
+ * chase the chunk pointer first. data and meta are written before chunk is published
+ * (release) and read only after chunk was loaded non-NULL (acquire). */
+struct chunk_slot {
+	uint64_t lo, hi;
+	_Atomic(struct mem_chunk *) chunk;
+	uint8_t *data;
+	_Atomic uint32_t *meta;
+};
+
 struct plat_msr {
 	uint32_t index;
 	uint64_t value;
@@ -57,8 +69,7 @@ struct plat {
 	struct plat_config cfg;
 	/* memory */
 	unsigned nr_chunks;
-	_Atomic(struct mem_chunk *) *chunks;
-	bool *chunk_in_e820; /* [chunk]: one e820 entry covers the whole chunk (set once at init) */
+	struct chunk_slot *chunks; /* [nr_chunks] */
 	pthread_mutex_t chunk_lock;
 	atomic_uint_fast64_t touched_pages;
 	/* KeyIDs */

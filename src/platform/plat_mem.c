@@ -21,6 +21,23 @@ static bool e820_covers(const struct plat *p, uint64_t pa, uint64_t len)
 	return false;
 }
 
+/* The part of chunk idx that one e820 entry covers: of the entries meeting the chunk, the one
+ * covering most of it (lo == hi when none does). */
+static void chunk_cover_of(const struct plat *p, unsigned idx, struct chunk_slot *s)
+{
+	uint64_t cb = (uint64_t)idx << CHUNK_SHIFT, ce = cb + CHUNK_SIZE;
+
+	s->lo = s->hi = 0;
+	for (unsigned i = 0; i < p->cfg.nr_e820; i++) {
+		const struct plat_e820_entry *e = &p->cfg.e820[i];
+		uint64_t lo = e->addr > cb ? e->addr : cb, hi = e->addr + e->size < ce ? e->addr + e->size : ce;
+		if (lo < hi && hi - lo > s->hi - s->lo) {
+			s->lo = lo;
+			s->hi = hi;
+		}
+	}
+}
+
 int plat_mem_init(struct plat *p)
 {
 	uint64_t top = 0;
@@ -34,17 +51,14 @@ int plat_mem_init(struct plat *p)
 	p->nr_chunks = (unsigned)((top + CHUNK_SIZE - 1) >> CHUNK_SHIFT);
 	n = p->nr_chunks ? p->nr_chunks : 1;
 	p->chunks = calloc(n, sizeof(*p->chunks));
-	p->chunk_in_e820 = calloc(n, sizeof(*p->chunk_in_e820));
-	if (!p->chunks || !p->chunk_in_e820) {
-		free(p->chunks);
-		free(p->chunk_in_e820);
+	if (!p->chunks)
 		return -1;
-	}
-	/* The e820 map is fixed for the platform's life: answering "is it backed" per chunk once
-	 * keeps the e820 walk off every SEAM access. Chunks that holes or several entries cover
-	 * still take the walk. */
+	/* The e820 map is fixed for the platform's life: finding once, per chunk, the range one
+	 * entry covers keeps the e820 walk off every SEAM access, also in chunks that holes or
+	 * several entries share (low memory, where the TD build's pages come from). Accesses
+	 * outside that range still take the walk. */
 	for (unsigned i = 0; i < p->nr_chunks; i++)
-		p->chunk_in_e820[i] = e820_covers(p, (uint64_t)i << CHUNK_SHIFT, CHUNK_SIZE);
+		chunk_cover_of(p, i, &p->chunks[i]);
 	pthread_mutex_init(&p->chunk_lock, NULL);
 	return 0;
 }
@@ -52,7 +66,7 @@ int plat_mem_init(struct plat *p)
 void plat_mem_fini(struct plat *p)
 {
 	for (unsigned i = 0; i < p->nr_chunks; i++) {
-		struct mem_chunk *c = atomic_load(&p->chunks[i]);
+		struct mem_chunk *c = atomic_load(&p->chunks[i].chunk);
 		if (!c)
 			continue;
 		munmap(c->map_base, c->map_len);
@@ -60,19 +74,18 @@ void plat_mem_fini(struct plat *p)
 		free(c);
 	}
 	free(p->chunks);
-	free(p->chunk_in_e820);
 	pthread_mutex_destroy(&p->chunk_lock);
 }
 
-/* Fast answer of plat_pa_is_backed() when the range stays in one chunk that a single e820
- * entry covers; exact either way. */
+/* Fast answer of plat_pa_is_backed() when the range lies in the part of its chunk that one
+ * e820 entry covers; exact either way. */
 static inline bool pa_is_backed(const struct plat *p, uint64_t pa, uint64_t len)
 {
 	uint64_t idx = pa >> CHUNK_SHIFT;
 
 	if (len == 0 || pa + len < pa)
 		return false;
-	if (idx < p->nr_chunks && p->chunk_in_e820[idx] && ((pa + len - 1) >> CHUNK_SHIFT) == idx)
+	if (idx < p->nr_chunks && pa >= p->chunks[idx].lo && pa + len <= p->chunks[idx].hi)
 		return true;
 	return e820_covers(p, pa, len);
 }
@@ -130,17 +143,20 @@ static struct mem_chunk *chunk_create(void)
 /* The chunk holding pa, created on first use. NULL only if the host is out of memory. */
 static inline struct mem_chunk *chunk_get(struct plat *p, uint64_t pa)
 {
-	unsigned idx = (unsigned)(pa >> CHUNK_SHIFT);
-	struct mem_chunk *c = atomic_load_explicit(&p->chunks[idx], memory_order_acquire);
+	struct chunk_slot *s = &p->chunks[pa >> CHUNK_SHIFT];
+	struct mem_chunk *c = atomic_load_explicit(&s->chunk, memory_order_acquire);
 
 	if (c)
 		return c;
 	pthread_mutex_lock(&p->chunk_lock);
-	c = atomic_load(&p->chunks[idx]);
+	c = atomic_load(&s->chunk);
 	if (!c) {
 		c = chunk_create();
-		if (c)
-			atomic_store_explicit(&p->chunks[idx], c, memory_order_release);
+		if (c) {
+			s->data = c->data;
+			s->meta = c->meta;
+			atomic_store_explicit(&s->chunk, c, memory_order_release);
+		}
 	}
 	pthread_mutex_unlock(&p->chunk_lock);
 	return c;
@@ -304,6 +320,7 @@ static void movdir64b_zero_page(uint8_t *page)
 int plat_seam_init_pages(struct plat *p, uint64_t pa, uint64_t npages, unsigned keyid)
 {
 	uint64_t addr = pa & plat_pa_mask(p);
+	bool streamed = false;
 
 	if ((addr & (PLAT_PAGE_SIZE - 1)) || npages == 0 ||
 	    !pa_is_backed(p, addr, npages * PLAT_PAGE_SIZE))
@@ -321,32 +338,52 @@ int plat_seam_init_pages(struct plat *p, uint64_t pa, uint64_t npages, unsigned 
 		old = atomic_load_explicit(m, memory_order_acquire);
 		/* A page nobody ever wrote still reads as zeros in sparse DRAM: writing zeros to
 		 * it changes nothing, so it is not backed just for that. */
-		if (old & PMETA_TOUCHED)
+		if (old & PMETA_TOUCHED) {
 			movdir64b_zero_page(page_data(c, addr));
+			streamed = true;
+		}
 		atomic_store_explicit(m, (old & PMETA_TOUCHED) | keyid, memory_order_release);
 	}
-	_mm_sfence(); /* order the streaming stores before anyone maps the pages */
+	if (streamed)
+		_mm_sfence(); /* order the streaming stores before anyone maps the pages */
 	return PLAT_MEM_OK;
+}
+
+/* The slow half of plat_seam_map(), kept out of line so the common case stays a short leaf
+ * function: an address outside its chunk's single-entry cover, or a chunk not created yet. */
+static __attribute__((noinline)) struct mem_chunk *seam_map_chunk_slow(struct plat *p, uint64_t addr)
+{
+	return e820_covers(p, addr, 1) ? chunk_get(p, addr) : NULL;
 }
 
 int plat_seam_map(struct plat *p, uint64_t pa, unsigned keyid, void **ptr)
 {
-	uint64_t addr = pa & addr_mask(p);
-	struct mem_chunk *c;
+	uint64_t addr = pa & addr_mask(p), idx = addr >> CHUNK_SHIFT, off = addr & (CHUNK_SIZE - 1);
+	const struct chunk_slot *s = idx < p->nr_chunks ? &p->chunks[idx] : NULL;
+	uint8_t *data;
 	_Atomic uint32_t *m;
 	uint32_t meta;
 
-	if (!pa_is_backed(p, addr, 1))
-		return PLAT_MEM_UNBACKED;
-	c = chunk_get(p, addr);
-	if (!c)
-		return PLAT_MEM_UNBACKED;
-	m = page_meta(c, addr);
+	/* pa_is_backed(addr, 1) and chunk_get() with their common case inline, reading only the
+	 * chunk's slot. */
+	if (s && addr >= s->lo && addr < s->hi && atomic_load_explicit(&s->chunk, memory_order_acquire)) {
+		data = s->data;
+		m = &s->meta[off >> PLAT_PAGE_SHIFT];
+	} else {
+		struct mem_chunk *c = seam_map_chunk_slow(p, addr);
+		if (!c)
+			return PLAT_MEM_UNBACKED;
+		data = c->data;
+		m = page_meta(c, addr);
+	}
 	meta = atomic_load_explicit(m, memory_order_acquire);
 	if ((meta & PMETA_POISON) || (meta & PMETA_KEYID_MASK) != keyid)
 		return PLAT_MEM_MCE;
-	mark_touched(p, m); /* the module may write through the mapping */
-	*ptr = page_data(c, addr) + (addr & (PLAT_PAGE_SIZE - 1));
+	/* The module may write through the mapping. TOUCHED is never cleared, so the word
+	 * already read answers the common case. */
+	if (!(meta & PMETA_TOUCHED))
+		mark_touched(p, m);
+	*ptr = data + off;
 	return PLAT_MEM_OK;
 }
 
@@ -358,7 +395,7 @@ int plat_page_state(const struct plat *p, uint64_t pa, unsigned *keyid, bool *po
 
 	if (!pa_is_backed(p, addr, 1))
 		return PLAT_MEM_UNBACKED;
-	c = atomic_load(&p->chunks[addr >> CHUNK_SHIFT]);
+	c = atomic_load(&p->chunks[addr >> CHUNK_SHIFT].chunk);
 	if (c)
 		meta = atomic_load(page_meta(c, addr));
 	*keyid = meta & PMETA_KEYID_MASK;
