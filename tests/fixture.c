@@ -265,6 +265,7 @@ bool fx_td1_up(struct fx *f, struct fx_td1 *t, bool finalize)
 {
 	struct td_params p;
 
+	memset(t, 0, sizeof(*t));
 	if (!fx_bringup(f) || !fx_td_create(f, &t->td))
 		return false;
 	fx_td_params_default(&p);
@@ -298,6 +299,9 @@ bool fx_td1_down(struct fx *f, struct fx_td1 *t, uint64_t extra)
 			return false;
 	if (extra && tdh_phymem_page_reclaim(f->h, 0, extra, &a))
 		return false;
+	for (unsigned i = t->nr_extra; i-- > 0;)
+		if (tdh_phymem_page_reclaim(f->h, 0, t->extra[i], &a))
+			return false;
 	for (unsigned i = 0; i < t->td.nr_tdcx; i++)
 		if (tdh_phymem_page_reclaim(f->h, 0, t->td.tdcx[i], &a))
 			return false;
@@ -320,4 +324,70 @@ void fx_lp_set(struct plat *p, unsigned lp, const struct td_exit_state_item *it,
 		plat_lp_reg_write(p, lp, (enum plat_lp_reg)it->index, v);
 	else
 		plat_wrmsr(p, lp, it->index, v);
+}
+
+struct tdcall_guest {
+	struct plat_guest_regs *io;
+	unsigned run;
+};
+
+static void tdcall_guest_run(void *ctx, struct plat *p, unsigned lp, uint64_t tag, struct plat_guest_regs *r,
+			     struct plat_guest_exit *ex)
+{
+	struct tdcall_guest *g = ctx;
+	uint64_t rip = r->rip;
+
+	(void)p, (void)lp, (void)tag;
+	if (g->run++ == 0) {
+		*r = *g->io;
+		r->rip = rip;
+	} else {
+		*g->io = *r;
+		r->gpr[0] = 0; /* TDG.VP.VMCALL, selecting nothing */
+		r->gpr[1] = 0;
+	}
+	ex->reason = 77; /* TDCALL */
+	ex->instr_len = 4;
+}
+
+static const struct plat_guest_engine tdcall_engine = { tdcall_guest_run };
+
+uint64_t fx_tdcall(struct fx *f, struct fx_td1 *t, struct plat_guest_regs *io)
+{
+	struct tdcall_guest g = { io, 0 };
+	struct tdx_regs r = { { 0 } };
+
+	plat_set_guest_engine(f->p, &tdcall_engine, &g);
+	r.r[REG_RCX] = t->vp[0];
+	return tdh_vp_enter(f->h, 0, &r);
+}
+
+uint64_t fx_td1_map(struct fx *f, struct fx_td1 *t, uint64_t gpa, const void *content)
+{
+	struct tdx_module_args a;
+	uint64_t st, page, op;
+
+	for (unsigned level = 3; level >= 1; level--) {
+		uint64_t span = UINT64_C(4096) << (9 * level);
+		page = fx_page(f);
+		st = tdh_mem_sept_add(f->h, 0, t->td.tdr, gpa & ~(span - 1), level, page, &a);
+		if (st == TDX_SUCCESS && t->nr_extra < 128)
+			t->extra[t->nr_extra++] = page;
+		else if ((st & ~UINT64_C(0xFFFFFFFF)) != TDX_EPT_ENTRY_STATE_INCORRECT)
+			return st; /* only "already there" is fine */
+	}
+	page = fx_page(f);
+	if (tdh_mng_rd(f->h, 0, t->td.tdr, MD_TD_FIELDS_OP_STATE_FIELD_ID, &op))
+		return TDX_OPERAND_INVALID;
+	if (op == 1) { /* OP_STATE INITIALIZED: still building */
+		uint64_t src = fx_page(f);
+		uint8_t zero[4096] = { 0 };
+		plat_host_write(f->p, src, content ? content : zero, sizeof(zero));
+		st = tdh_mem_page_add(f->h, 0, t->td.tdr, gpa, page, src, &a);
+	} else {
+		st = tdh_mem_page_aug(f->h, 0, t->td.tdr, gpa, 0, page, &a);
+	}
+	if (st == TDX_SUCCESS && t->nr_extra < 128)
+		t->extra[t->nr_extra++] = page;
+	return st;
 }

@@ -77,9 +77,22 @@ bool fx_vcpu_ready(struct fx *f, uint64_t tdr, uint64_t pages[MIN_TDVPS_PAGES]);
 struct fx_td1 {
 	struct fx_td td;
 	uint64_t vp[MIN_TDVPS_PAGES];
+	uint64_t extra[128]; /* SEPT and guest pages added by fx_td1_map(), reclaimed by fx_td1_down() */
+	unsigned nr_extra;
 };
 
 bool fx_td1_up(struct fx *f, struct fx_td1 *t, bool finalize);
+/* Map a 4 KiB private page at gpa (SEPT pages added as needed): before TDH.MR.FINALIZE with
+ * TDH.MEM.PAGE.ADD of `content` (4 KiB, NULL = zeros; MAPPED), after it with TDH.MEM.PAGE.AUG
+ * (PENDING until the guest accepts it). Returns the status of the failing call or 0. */
+uint64_t fx_td1_map(struct fx *f, struct fx_td1 *t, uint64_t gpa, const void *content);
+
+/* The guest of t's vCPU executes one TDCALL with the GPRs in io (RAX = leaf | version << 16);
+ * io gets the guest GPRs after it (RAX = the status). The guest then exits with a
+ * TDG.VP.VMCALL. Returns TDH.VP.ENTER's status (the TDCALL exit reason when all went well).
+ * Installs its own guest engine on the platform. */
+uint64_t fx_tdcall(struct fx *f, struct fx_td1 *t, struct plat_guest_regs *io);
+
 /* The LP register or MSR a TD-exit table item names (an MSR the LP never held reads 0). */
 struct td_exit_state_item;
 uint64_t fx_lp_get(struct plat *p, unsigned lp, const struct td_exit_state_item *it);

@@ -269,3 +269,48 @@ TEST(vp_enter_td_exit_leaves_lp_state_as_data_says)
 	CHECK(fx_td1_down(&f, &t, 0));
 	fx_destroy(&f);
 }
+
+/* The TDCALL dispatcher: unknown leaves, versions above the leaf's maximum and reserved bits
+ * of RAX are TDX_OPERAND_INVALID in the guest, which runs on. */
+TEST(tdcall_dispatcher_rejects_unknown_leaves)
+{
+	struct fx f;
+	struct fx_td1 t;
+	struct plat_guest_regs io;
+
+	REQUIRE(fx_create(&f));
+	REQUIRE(fx_td1_up(&f, &t, true));
+	io = (struct plat_guest_regs){ .gpr = { 13 } }; /* no leaf 13 */
+	CHECK_EQ(fx_tdcall(&f, &t, &io), VMEXIT_REASON_TDCALL);
+	CHECK_EQ(io.gpr[GPR_RAX], TDX_OPERAND_INVALID);
+	io = (struct plat_guest_regs){ .gpr = { 0x10000 } }; /* TDG.VP.VMCALL version 1 */
+	CHECK_EQ(fx_tdcall(&f, &t, &io), VMEXIT_REASON_TDCALL);
+	CHECK_EQ(io.gpr[GPR_RAX], TDX_OPERAND_INVALID);
+	io = (struct plat_guest_regs){ .gpr = { UINT64_C(1) << 40 } }; /* reserved bits */
+	CHECK_EQ(fx_tdcall(&f, &t, &io), VMEXIT_REASON_TDCALL);
+	CHECK_EQ(io.gpr[GPR_RAX], TDX_OPERAND_INVALID);
+	CHECK(fx_td1_down(&f, &t, 0));
+	fx_destroy(&f);
+}
+
+/* The fixture's private-page helper: PAGE.ADD while building, PAGE.AUG once finalized, and a
+ * teardown that reclaims every page. */
+TEST(fixture_td1_map_add_and_aug)
+{
+	struct fx f;
+	struct fx_td1 t;
+	struct tdx_module_args a;
+	uint8_t content[4096];
+
+	memset(content, 0xa5, sizeof(content));
+	REQUIRE(fx_create(&f));
+	REQUIRE(fx_td1_up(&f, &t, false));
+	CHECK_EQ(fx_td1_map(&f, &t, 0x200000, content), TDX_SUCCESS);
+	REQUIRE_EQ(tdh_mr_finalize(f.h, 0, t.td.tdr), TDX_SUCCESS);
+	CHECK_EQ(fx_td1_map(&f, &t, 0x201000, NULL), TDX_SUCCESS); /* same SEPT path */
+	REQUIRE_EQ(t.nr_extra, 5u);
+	CHECK_EQ(tdh_phymem_page_rdmd(f.h, 0, t.extra[t.nr_extra - 1], &a), TDX_SUCCESS);
+	CHECK_EQ(a.rcx & 0xff, PT_REG);
+	CHECK(fx_td1_down(&f, &t, 0));
+	fx_destroy(&f);
+}

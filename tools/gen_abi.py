@@ -163,6 +163,13 @@ def gen_leaves(data, out):
     tleaves = sorted(tc['leaves'], key=lambda l: l['leaf'])
     for l in tleaves:
         h('#define %-36s %du' % (cname(l['name']) + '_LEAF', l['leaf']))
+    h('#define TDG_LEAF_MAX %du' % max(l['leaf'] for l in tleaves))
+    h('')
+    h('/* X(C_NAME, LEAF, "SPEC.NAME", VERSION_MAX) for every TDCALL leaf. */')
+    h('#define TDX_TDCALL_LEAVES(X) \\')
+    for l in tleaves:
+        h('\tX(%s, %d, "%s", %d) \\' % (cname(l['name']), l['leaf'], l['name'], l['version_max']))
+    h('\t/* end */\n')
     h('#define NULL_PA UINT64_C(%s)' % lv['conventions']['NULL_PA'])
     h('#endif')
     h.close()

@@ -8,20 +8,14 @@
  * RIP/RFLAGS and the registers of data/module/td-exit-host-state.json), the guest runs on
  * the platform's guest engine, and the TD exit saves it back and scrubs the LP.
  *
- * TD exits handled here: TDG.VP.VMCALL (a trap-like exit handing the selected GPRs to the
- * VMM), triple fault (the vCPU becomes DISABLED: TDX_NON_RECOVERABLE_VCPU) and every other
- * VM exit the engine reports, as an asynchronous exit with its qualification, GPA and
- * interruption information. Other TDCALL leaves are not served yet: the guest gets
- * TDX_OPERAND_INVALID in RAX and continues, as for a leaf the module does not know. */
+ * A TDCALL goes to the guest-side dispatcher (td_dispatcher.c): TDG.VP.VMCALL is a TD exit
+ * to the VMM, other leaves are answered in the guest, which runs on. A triple fault makes the
+ * vCPU DISABLED (TDX_NON_RECOVERABLE_VCPU); every other VM exit the engine reports becomes an
+ * asynchronous TD exit with its qualification, GPA and interruption information. */
 #include "td_exit.h"
+#include "td_guest.h"
 
 #define IA32_MISC_ENABLE_BOOT_NT4 (UINT64_C(1) << 22)
-#define TDCALL_LEAF_MASK UINT64_C(0xFFFF)
-#define GPR_RAX 0
-#define GPR_RCX 1
-#define GPR_RSP 4
-#define GPR_RBP 5
-#define TDVMCALL_GPR_FORBIDDEN ((1u << GPR_RAX) | (1u << GPR_RCX) | (1u << GPR_RSP))
 
 _Static_assert(MD_TDVPS_FIELDS_R15_IDX - MD_TDVPS_FIELDS_RAX_IDX == 15 &&
 		       MD_TDVPS_FIELDS_RSP_PLACEHOLDER_IDX - MD_TDVPS_FIELDS_RAX_IDX == GPR_RSP,
@@ -136,30 +130,6 @@ static bool no_rbp_mod(const struct vp_enter *c)
 {
 	return (c->tdcs->config_flags & CONFIG_FLAGS_NO_RBP_MOD_MASK) != 0;
 }
-
-/* tdg_vp_vmcall(): true when the TD exits to the VMM; false when the guest's operand was
- * wrong and it continues with the error in RAX. */
-static bool tdvmcall(const struct vp_enter *c, struct plat_guest_regs *g, struct tdx_regs *regs)
-{
-	uint64_t control = g->gpr[GPR_RCX];
-	uint64_t select = control & TDVMCALL_CONTROL_GPR_SELECT_MASK;
-	uint64_t forbidden = TDVMCALL_GPR_FORBIDDEN | (no_rbp_mod(c) ? 1u << GPR_RBP : 0);
-
-	if ((select & forbidden) || (control & TDVMCALL_CONTROL_RESERVED_MASK)) {
-		g->gpr[GPR_RAX] = api_error_with_operand_id(TDX_OPERAND_INVALID, OPERAND_ID_RCX);
-		return false;
-	}
-	regs->r[REG_RAX] = VMEXIT_REASON_TDCALL;
-	regs->r[REG_RCX] = control & (TDVMCALL_CONTROL_GPR_SELECT_MASK | TDVMCALL_CONTROL_XMM_SELECT_MASK);
-	for (unsigned i = 2; i < 16; i++) {
-		if (select & (UINT64_C(1) << i))
-			regs->r[i] = g->gpr[i];
-		else if (i != GPR_RBP || !no_rbp_mod(c))
-			regs->r[i] = 0;
-	}
-	return true;
-}
-
 /* An asynchronous TD exit: the VM exit's information for the VMM, other GPRs cleared. */
 static void async_exit(const struct vp_enter *c, uint64_t status, const struct plat_guest_exit *ex,
 		       struct tdx_regs *regs)
@@ -178,6 +148,9 @@ static uint64_t run_guest(struct vp_enter *c, struct plat_guest_regs *g, struct 
 {
 	struct plat_guest_exit ex;
 
+	struct td_guest tg = { .m = c->m, .lp = c->lp, .tdvpr_pa = c->tdvpr_pa, .tdr = c->tdr, .tdcs = c->tdcs,
+			       .vp = c->vp, .pg = c->pg, .regs = g, .vmm = regs };
+
 	for (;;) {
 		ex = (struct plat_guest_exit){ 0 };
 		plat_seam_guest_run(c->m->plat, c->lp, c->tdvpr_pa, g, &ex);
@@ -186,12 +159,15 @@ static uint64_t run_guest(struct vp_enter *c, struct plat_guest_regs *g, struct 
 		if ((ex.reason & 0xFFFF) != VMEXIT_REASON_TDCALL)
 			break;
 		g->rip += ex.instr_len; /* TDCALL is trap-like: the guest resumes after it */
-		if ((g->gpr[GPR_RAX] & TDCALL_LEAF_MASK) != TDG_VP_VMCALL_LEAF) {
-			g->gpr[GPR_RAX] = TDX_OPERAND_INVALID;
-			continue;
-		}
-		if (tdvmcall(c, g, regs))
+		td_guest_tdcall(&tg);
+		if (tg.exit_to_vmm)
 			return LAST_EXIT_TDVMCALL;
+		if (tg.ept_violation) {
+			/* the TDCALL did not complete: the guest re-executes it after the VMM's fix */
+			g->rip -= ex.instr_len;
+			ex = (struct plat_guest_exit){ .reason = VMEXIT_REASON_EPT_VIOLATION, .gpa = tg.ept_violation_gpa };
+			break;
+		}
 	}
 	if ((ex.reason & 0xFFFF) == VMEXIT_REASON_TRIPLE_FAULT) {
 		async_exit(c, TDX_NON_RECOVERABLE_VCPU, &ex, regs);

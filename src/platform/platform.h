@@ -193,6 +193,11 @@ void plat_lp_reg_write(struct plat *p, unsigned lp, enum plat_lp_reg r, uint64_t
 struct plat_guest_regs {
 	uint64_t gpr[16];
 	uint64_t rip, rflags;
+	/* An event to deliver through the guest IDT on resuming (the module's #VE, #GP...):
+	 * VM-entry interruption-information format (bit 31 valid, 10:8 type, 7:0 vector, bit 11
+	 * error code valid). The engine clears it once delivered. */
+	uint32_t event_inject;
+	uint32_t event_error_code;
 };
 struct plat_guest_exit {
 	uint32_t reason;      /* basic VM-exit reason (bits 15:0) plus flags */

@@ -1,0 +1,59 @@
+/* The TDCALL dispatcher: every TDG leaf of the ABI (data/abi/tdcall-leaves.json) names its
+ * handler here as TDG_HANDLER_<LEAF>; a leaf added to the data without an entry fails to
+ * compile. NULL means "not served by this build": the guest gets TDX_OPERAND_INVALID. */
+#include "td_guest.h"
+
+#define TDG_HANDLER_TDG_VP_VMCALL tdg_vp_vmcall
+#define TDG_HANDLER_TDG_VP_INFO NULL
+#define TDG_HANDLER_TDG_MR_RTMR_EXTEND NULL
+#define TDG_HANDLER_TDG_VP_VEINFO_GET NULL
+#define TDG_HANDLER_TDG_MR_REPORT NULL
+#define TDG_HANDLER_TDG_VP_CPUIDVE_SET NULL
+#define TDG_HANDLER_TDG_MEM_PAGE_ACCEPT NULL
+#define TDG_HANDLER_TDG_VM_RD NULL
+#define TDG_HANDLER_TDG_VM_WR NULL
+#define TDG_HANDLER_TDG_VP_RD NULL
+#define TDG_HANDLER_TDG_VP_WR NULL
+#define TDG_HANDLER_TDG_SYS_RD NULL
+#define TDG_HANDLER_TDG_SYS_RDALL NULL
+#define TDG_HANDLER_TDG_SERVTD_RD NULL
+#define TDG_HANDLER_TDG_SERVTD_WR NULL
+#define TDG_HANDLER_TDG_MR_VERIFYREPORT NULL
+#define TDG_HANDLER_TDG_MEM_PAGE_ATTR_RD NULL
+#define TDG_HANDLER_TDG_MEM_PAGE_ATTR_WR NULL
+#define TDG_HANDLER_TDG_VP_ENTER NULL
+#define TDG_HANDLER_TDG_VP_INVEPT NULL
+#define TDG_HANDLER_TDG_VP_INVVPID NULL
+
+struct tdcall_entry {
+	const char *name;
+	tdcall_handler_t handler;
+	uint8_t version_max;
+	bool known;
+};
+
+#define TDCALL_ENTRY(cname, num, sname, vmax) [num] = { sname, TDG_HANDLER_##cname, vmax, true },
+static const struct tdcall_entry tdcall_table[TDG_LEAF_MAX + 1] = { TDX_TDCALL_LEAVES(TDCALL_ENTRY) };
+
+bool td_guest_leaf_implemented(unsigned leaf)
+{
+	return leaf <= TDG_LEAF_MAX && tdcall_table[leaf].handler != NULL;
+}
+
+void td_guest_tdcall(struct td_guest *g)
+{
+	uint64_t rax = g->regs->gpr[GPR_RAX];
+	uint64_t leaf = rax & TDCALL_LEAF_MASK;
+	const struct tdcall_entry *e = leaf <= TDG_LEAF_MAX ? &tdcall_table[leaf] : NULL;
+
+	g->version = (unsigned)((rax & TDCALL_VERSION_MASK) >> TDCALL_VERSION_SHIFT);
+	g->exit_to_vmm = false;
+	g->ept_violation = false;
+	if (!e || !e->handler || (rax & ~(TDCALL_LEAF_MASK | TDCALL_VERSION_MASK)) || g->version > e->version_max) {
+		g->regs->gpr[GPR_RAX] = TDX_OPERAND_INVALID;
+		return;
+	}
+	rax = e->handler(g);
+	if (!g->exit_to_vmm && !g->ept_violation)
+		g->regs->gpr[GPR_RAX] = rax;
+}
