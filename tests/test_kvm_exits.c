@@ -1,6 +1,8 @@
 /* KVM_RUN exits for the GHCI TDVMCALLs KVM hands to userspace (tdx.c): GetTdVmCallInfo
  * (leaf 0 answered in KVM, leaf 1 asked of userspace), SetupEventNotifyInterrupt and
  * GetQuote with their operand checks, through the real TDH.VP.ENTER. */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fixture.h"
@@ -92,5 +94,53 @@ TEST(kvm_exits_tdvmcall_info_event_notify_quote)
 	REQUIRE_EQ(kvm_vcpu_run(k.vcpu), 0); /* the script ends with a triple fault */
 	CHECK_EQ(s.seen_r10[8], TDVMCALL_STATUS_SUCCESS);
 	CHECK_EQ(run->exit_reason, KVM_EXIT_SHUTDOWN);
+	fx_kvm_down(&k);
+}
+
+/* TDVMCALL<CPUID> is answered from KVM_SET_CPUID2's table like kvm_cpuid(): exact entries,
+ * subleaf-significant entries, a leaf beyond its class's maximum reads the maximum basic
+ * leaf, an in-range leaf without an entry reads zeros; the table is frozen by KVM_RUN. */
+static const struct step cpuid_steps[] = {
+	{ 10, 0, 0 },          /* leaf 0 */
+	{ 10, 7, 1 },          /* leaf 7 subleaf 1 */
+	{ 10, 0x30, 0 },       /* beyond max basic 0x1f: max basic leaf's data */
+	{ 10, 0x1e, 0 },       /* in range, no entry: zeros */
+	{ 10, 0x80000001, 0 }, /* extended, exact */
+};
+
+TEST(kvm_tdvmcall_cpuid_from_set_cpuid2)
+{
+	struct script s = { cpuid_steps, 5, 0, { 0 }, { 0 }, { 0 } };
+	struct fx_kvm k;
+	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + 6 * sizeof(struct kvm_cpuid_entry2));
+	uint64_t hw;
+
+	REQUIRE(fx_kvm_up(&k));
+	REQUIRE(fx_kvm_init(&k));
+	c->nent = 6;
+	c->entries[0] = (struct kvm_cpuid_entry2){ .function = 0, .eax = 0x1f, .ebx = 0x756e6547 };
+	c->entries[1] = (struct kvm_cpuid_entry2){ .function = 7, .index = 0, .flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX, .ebx = 0x70 };
+	c->entries[2] = (struct kvm_cpuid_entry2){ .function = 7, .index = 1, .flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX, .eax = 0x71 };
+	c->entries[3] = (struct kvm_cpuid_entry2){ .function = 0x1f, .eax = 0x1f1f };
+	c->entries[4] = (struct kvm_cpuid_entry2){ .function = 0x80000000, .eax = 0x80000008 };
+	c->entries[5] = (struct kvm_cpuid_entry2){ .function = 0x80000001, .edx = 0x2c100800 };
+	REQUIRE_EQ(kvm_vcpu_set_cpuid2(k.vcpu, c), 0);
+	REQUIRE_EQ(kvm_tdx_finalize_vm(k.vm, &hw), 0);
+	kvm_vcpu_set_engine(k.vcpu, &play_ops, &s);
+	REQUIRE_EQ(kvm_vcpu_run(k.vcpu), 0); /* ends with the script's triple fault */
+	CHECK_EQ(s.seen_r10[0], TDVMCALL_STATUS_SUCCESS);
+	CHECK_EQ(s.seen_r12[0], 0x1fu); /* EAX of leaf 0 */
+	CHECK_EQ(s.seen_r12[1], 0x71u); /* leaf 7.1 EAX */
+	CHECK_EQ(s.seen_r12[2], 0x1f1fu); /* leaf 0x30 -> leaf 0x1f */
+	CHECK_EQ(s.seen_r12[3], 0u);
+	CHECK_EQ(s.seen_r10[4], TDVMCALL_STATUS_SUCCESS);
+	/* frozen after KVM_RUN: the same table is fine, another one is -EBUSY */
+	CHECK_EQ(kvm_vcpu_set_cpuid2(k.vcpu, c), 0);
+	c->entries[0].eax = 0x20;
+	CHECK_EQ(kvm_vcpu_set_cpuid2(k.vcpu, c), -EBUSY);
+	c->nent = KVM_MAX_CPUID_ENTRIES + 1;
+	CHECK_EQ(kvm_vcpu_set_cpuid2(k.vcpu, c), -E2BIG);
+	CHECK_EQ(kvm_vcpu_set_cpuid2(k.vcpu, NULL), -EFAULT);
+	free(c);
 	fx_kvm_down(&k);
 }

@@ -285,8 +285,10 @@ void kvm_destroy_vm(struct kvm_vm *vm)
 	if (!vm)
 		return;
 	teardown(vm);
-	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		free(vm->vcpus[i]->cpuid);
 		free(vm->vcpus[i]);
+	}
 	free(vm->vcpus);
 	kvm_mem_free_slots(vm);
 	if (vm->src_page)

@@ -67,6 +67,10 @@ int kvm_tdx_init_vcpu(struct kvm_vcpu *vcpu, uint64_t initial_rcx);
 int kvm_tdx_init_mem_region(struct kvm_vcpu *vcpu, struct kvm_tdx_init_mem_region *r, uint32_t flags);
 int kvm_tdx_get_cpuid(struct kvm_vcpu *vcpu, struct kvm_cpuid2 *cpuid);
 
+/* KVM_SET_CPUID2: the table TDVMCALL<CPUID> answers from (the TD's own CPUID instruction is
+ * virtualised by the module). -EBUSY for a different table after the first KVM_RUN. */
+int kvm_vcpu_set_cpuid2(struct kvm_vcpu *vcpu, const struct kvm_cpuid2 *cpuid);
+
 /* ---- running a vCPU ------------------------------------------------------------------ */
 /* TDH.VP.ENTER's view of an exit: the returned value is RAX (exit reason in bits 15:0 on
  * success), args the guest GPRs the module exposes (TDVMCALL: R10 = 0, R11 = sub-function,

@@ -95,6 +95,9 @@ struct kvm_vcpu {
 		bool guest_entered; /* tdx->guest_entered: user-return MSRs to restore */
 	} host;
 	struct kvm_vcpu_stat stat;
+	struct kvm_cpuid_entry2 *cpuid; /* KVM_SET_CPUID2 */
+	unsigned cpuid_nent;
+	bool ran; /* KVM_RUN entered the TD at least once */
 };
 
 /* kvm.c */
@@ -131,6 +134,9 @@ void kvm_host_state_put(struct kvm_vcpu *vcpu);
 /* TD ATTRIBUTES / CPUID bits KVM refuses because it cannot restore their host state. */
 uint64_t kvm_host_state_blocked_attrs(void);
 void kvm_host_state_blocked_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t mask[4]);
+
+/* kvm_cpuid.c: kvm_cpuid(exact_only = false) over the vCPU's KVM_SET_CPUID2 table. */
+void kvm_cpuid(const struct kvm_vcpu *vcpu, uint32_t *eax, uint32_t *ebx, uint32_t *ecx, uint32_t *edx);
 
 /* kvm_vcpu.c */
 void kvm_vcpu_flush(struct kvm_vcpu *vcpu);

@@ -512,10 +512,23 @@ static int setup_event_notify(struct kvm_vcpu *v)
 	return 0;
 }
 
+/* tdx_emulate_cpuid(): R12 = leaf, R13 = subleaf in, R12..R15 = EAX..EDX out. */
+static int emulate_cpuid(struct kvm_vcpu *v)
+{
+	uint32_t eax = (uint32_t)v->args.r12, ebx, ecx = (uint32_t)v->args.r13, edx;
+
+	kvm_cpuid(v, &eax, &ebx, &ecx, &edx);
+	v->args.r12 = eax, v->args.r13 = ebx, v->args.r14 = ecx, v->args.r15 = edx;
+	set_ret(v, TDVMCALL_STATUS_SUCCESS);
+	return 1;
+}
+
 /* handle_tdvmcall() + the leaves KVM maps to VMX exit reasons. */
 static int handle_tdvmcall(struct kvm_vcpu *v, uint64_t ret)
 {
 	switch (v->args.r11) {
+	case EXIT_REASON_CPUID:
+		return emulate_cpuid(v);
 	case EXIT_REASON_HLT:
 		v->run.exit_reason = KVM_EXIT_HLT; /* no in-kernel halt polling here */
 		v->complete = complete_simple;
@@ -597,6 +610,7 @@ int kvm_vcpu_run(struct kvm_vcpu *v)
 			return 0;
 	}
 	kvm_host_state_prepare(v);
+	v->ran = true;
 	while (r > 0)
 		r = handle_exit(v, vp_enter(v));
 	kvm_host_state_put(v); /* back to userspace: the host's registers as they were */
