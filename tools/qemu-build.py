@@ -286,7 +286,7 @@ def series_key(patches):
 def apply_series(tree, patches, version):
     for p in patches:
         name = os.path.relpath(p, ROOT)
-        dry = subprocess.run(["patch", "-p1", "-f", "-s", "--no-backup-if-mismatch", "--dry-run", "-i", p],
+        dry = subprocess.run(["patch", "-p1", "-f", "--no-backup-if-mismatch", "--dry-run", "-i", p],
                              cwd=tree, text=True,
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         if dry.returncode != 0:
@@ -506,6 +506,7 @@ def main():
     try:
         patches = read_series()
         key = series_key(patches)
+        pcdir = None if a.source_only else write_pkgconfig(build)   # before minutes of work
         need_meson = (meson_version(env) or (0,)) < MESON_MIN
         apt = Apt(os.path.join(cache, "apt"), need_meson)
         apt.update(a.refresh)
@@ -518,7 +519,7 @@ def main():
             print(src)
             return 0
         ensure_meson(apt, cache, env)
-        env["PKG_CONFIG_PATH"] = write_pkgconfig(build) + \
+        env["PKG_CONFIG_PATH"] = pcdir + \
             (os.pathsep + env["PKG_CONFIG_PATH"] if env.get("PKG_CONFIG_PATH") else "")
         bdir = os.path.join(vdir, "build")
         configure_and_build(src, bdir, env, a.jobs)
