@@ -6,7 +6,8 @@ BUILD ?= build
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 PY := /usr/bin/python3
 
-.PHONY: all deps build run check check-unit check-cli check-layers check-asan check-tsan fuzz bench clean
+.PHONY: all deps build run check check-unit check-cli check-layers check-asan check-tsan fuzz bench clean \
+	qemu check-qemu
 
 all: build
 
@@ -66,6 +67,16 @@ fuzz: deps
 			|| { tail -n 60 build-fuzz/fuzz_$$f.log; echo "fuzz_$$f failed: see build-fuzz/fuzz_$$f.log" >&2; exit 1; }; \
 		grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss_mb)' build-fuzz/fuzz_$$f.log || true; \
 	done
+
+# The engine: Debian trixie's QEMU (fetched with a private apt configuration), TCG-only
+# x86_64-softmmu, with qemu/patches/series, linked with our libraries. Cached per QEMU
+# version in $(BUILD)/qemu-cache/; result $(BUILD)/qemu-system-x86_64. Not part of `make
+# check` (a cold build takes minutes); `make check-qemu` adds the engine's CLI tests.
+qemu: build
+	$(PY) tools/qemu-build.py --build $(BUILD)
+
+check-qemu: qemu
+	TDXEMU_REQUIRE_QEMU=1 tests/cli_test.sh $(BUILD)/tdxemu
 
 bench: build
 	$(BUILD)/tdxemu-bench

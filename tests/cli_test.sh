@@ -132,5 +132,37 @@ assert any(m["kind"] == "note" for m in d["messages"])
 '
 then echo "ok   cpuid-json"; pass=$((pass + 1)); else echo "FAIL cpuid-json"; fail=$((fail + 1)); fi
 
+# tdxemu run: execs the engine next to the tdxemu binary with the arguments untouched. A copy
+# of tdxemu in a directory of its own, with a stand-in engine, checks the forwarding itself.
+expect run-no-args 2 'demo TD arrives with the engine.s TD mode' -- run
+real_bin=$BIN
+mkdir "$tmp/run" && cp "$real_bin" "$tmp/run/tdxemu"
+BIN=$tmp/run/tdxemu
+expect run-no-engine 1 "no engine at $tmp/run/qemu-system-x86_64 \(No such file or directory\): build it with 'make qemu'" -- run -version
+printf '#!/bin/sh\nprintf "argc=%%d" $#; for a; do printf " [%%s]" "$a"; done; echo; exit 7\n' \
+	> "$tmp/run/qemu-system-x86_64"
+chmod +x "$tmp/run/qemu-system-x86_64"
+expect run-forwards-args-and-exit 7 '^argc=4 \[-version\] \[a b\] \[\] \[--x=\*\]$' -- run -version "a b" "" '--x=*'
+chmod -x "$tmp/run/qemu-system-x86_64"
+expect run-engine-not-executable 1 'no engine at .*\(Permission denied\)' -- run -version
+BIN=$real_bin
+
+# The real engine (make qemu): its -version names the module profiles of the library it links,
+# which must be the ones this tdxemu knows; QEMU's own errors and exit codes come through.
+engine=$(dirname "$BIN")/qemu-system-x86_64
+if [ -x "$engine" ]; then
+	profiles=$("$BIN" caps --profile '?' 2>&1 | sed -n 's/.*(known: \(.*\))$/\1/p' | sed 's/ /, /g')
+	[ -n "$profiles" ] || { echo "FAIL run-qemu: cannot list the module profiles"; fail=$((fail + 1)); }
+	expect run-qemu-version 0 "^QEMU emulator version [0-9]+\.[0-9]+" -- run -version
+	expect run-qemu-tdxemu-line 0 "^tdxemu: TDX module profiles: ${profiles//./\\.}$" -- run -version
+	expect run-qemu-bad-option 1 "invalid option" -- run -no-such-option
+	expect run-qemu-tcg-starts 0 '^QEMU [0-9.]+ monitor' -- run -M none -accel tcg -display none -nodefaults \
+		-monitor stdio < <(echo quit)
+elif [ -n "${TDXEMU_REQUIRE_QEMU:-}" ]; then
+	echo "FAIL run-qemu: no engine at $engine (TDXEMU_REQUIRE_QEMU is set)"; fail=$((fail + 1))
+else
+	echo "skip run-qemu-*: no $engine ('make qemu' builds it, 'make check-qemu' tests it)"
+fi
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -19,6 +19,8 @@ int cmd_module_info(int argc, char **argv);
 int cmd_measure(int argc, char **argv);
 int cmd_caps(int argc, char **argv);
 int cmd_cpuid(int argc, char **argv);
+/* Exec the engine next to the tdxemu binary with argv[1..]; returns only on failure. */
+int cmd_run(int argc, char **argv);
 
 struct kvm_dev;
 /* --profile NAME: 0 when the module profile exists, else a message naming the known ones. */

@@ -12,6 +12,7 @@ static void usage(FILE *f)
 		   "  measure       the MRTD of a TD firmware image, by building the TD on the software module\n"
 		   "  caps          what KVM_TDX_CAPABILITIES reports: TD attributes, XFAM, configurable CPUID\n"
 		   "  cpuid         the CPUID a TD gets for a QEMU -cpu MODEL[,+feat,...], QEMU's TDX feature check\n"
+		   "  run ARGS...   run the engine (QEMU TCG built by 'make qemu') with QEMU arguments ARGS\n"
 		   "  help          this text\n\n"
 		   "Run 'tdxemu module info --help' for the options of a command.\n");
 }
@@ -32,6 +33,8 @@ int main(int argc, char **argv)
 		return cmd_caps(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "cpuid"))
 		return cmd_cpuid(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "run"))
+		return cmd_run(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "module")) {
 		if (argc >= 3 && !strcmp(argv[2], "info"))
 			return cmd_module_info(argc - 2, argv + 2);
