@@ -66,6 +66,7 @@ def load_profiles(data, profdir):
         while chain[-1].get('base'):
             chain.append(raw[chain[-1]['base']])
         build, runtime, sysv, leafv, codes, behav = {}, [], {}, {}, [], {}
+        report = {'tee_tcb_info': {}}
         tables = {'lookup': {e['lookup_index']: e for e in cp['lookup_table']},
                   'config': {e['config_index']: e for e in cp['configurable_table']},
                   'xfam_masks': dict(cp['xfam_masks']),
@@ -78,6 +79,11 @@ def load_profiles(data, profdir):
             leafv.update({k: v['version_max'] for k, v in p.get('leaf_versions', {}).items()})
             codes += p.get('status_codes', [])
             behav.update({k: v['value'] for k, v in p.get('behaviour', {}).items()})
+            for k, v in p.get('seam_report', {}).items():
+                if k == 'tee_tcb_info':
+                    report[k].update(v)
+                else:
+                    report[k] = v
             c = p.get('cpuid')
             if c:
                 tables['max_lookup'] = c['MAX_NUM_CPUID_LOOKUP']
@@ -90,7 +96,7 @@ def load_profiles(data, profdir):
         assert all(i < tables['max_lookup'] for i in tables['lookup']), name
         assert sorted(tables['config']) == list(range(tables['max_config'])), name
         prof.update(build_time=build, runtime=runtime, sys_values=sysv, leaf_versions=leafv,
-                    status_codes=codes, behaviour=behav, tables=tables, tag=cname(name).lower())
+                    status_codes=codes, behaviour=behav, seam_report=report, tables=tables, tag=cname(name).lower())
         out.append(prof)
     return out
 
@@ -170,6 +176,13 @@ def gen_leaves(data, out):
     for l in tleaves:
         h('\tX(%s, %d, "%s", %d) \\' % (cname(l['name']), l['leaf'], l['name'], l['version_max']))
     h('\t/* end */\n')
+    h('/* <LEAF>_<REG>_ALIGN: the alignment a TDCALL leaf requires of a GPA operand ("N-byte aligned"). */')
+    for l in tleaves:
+        for reg, text in sorted(l.get('inputs', {}).items()):
+            m = re.search(r'\b(\d+)(?:-byte)?[- ]aligned', text)
+            if m:
+                h('#define %s_%s_ALIGN %du' % (cname(l['name']), reg, int(m.group(1))))
+    h('')
     h('#define NULL_PA UINT64_C(%s)' % lv['conventions']['NULL_PA'])
     h('#endif')
     h.close()
@@ -347,6 +360,8 @@ def gen_metadata(data, out):
     c('};')
     h('/* Names of TDX_FEATURES0 bits (NULL: reserved). */')
     h('extern const char *const md_tdx_features0_names[64];')
+    for bit, nm in sorted(names.items(), key=lambda kv: int(kv[0])):
+        h('#define MD_TDX_FEATURES0_%s_BIT %d' % (cname(nm.split(' ')[0]), int(bit)))
     h('/* Numeric 1.5.01 values from the ABI data (build-independent constants). */')
     for f in md['global_sys_fields']:
         v = f['value_in_tdx_1_5_01']['value']
@@ -454,11 +469,51 @@ def gen_cpuid(data, out, profiles):
     c.close()
 
 
+def seam_report_bytes(prof, st):
+    """A profile's seam_report: the TEE_TCB_INFO image (VALID bit offset/8 for every field given
+    non-null; 8-byte fields are numbers stored little-endian, longer ones bytes in memory order)
+    and the CPUSVN bytes."""
+    rep = prof['seam_report']
+    lay = [s for s in st['structures'] if s['name'] == 'TEE_TCB_INFO'][0]
+    fld = {f['field']: f for f in lay['fields']}
+    img = bytearray(lay['size'])
+    valid = 0
+
+    def put(f, v, what):
+        if f['size'] == 8:
+            img[f['offset']:f['offset'] + 8] = hx(v).to_bytes(8, 'little')
+            return
+        b = bytes.fromhex(v[2:] if v.startswith('0x') else v)
+        if len(b) != f['size']:
+            sys.exit('profile %s: %s has %d bytes, not %d' % (prof['name'], what, len(b), f['size']))
+        img[f['offset']:f['offset'] + f['size']] = b
+
+    for name, v in rep['tee_tcb_info'].items():
+        if name not in fld or name in ('VALID', 'RESERVED'):
+            sys.exit('profile %s: seam_report.tee_tcb_info.%s is not a TEE_TCB_INFO field' % (prof['name'], name))
+        if v is not None:
+            put(fld[name], v, 'TEE_TCB_INFO.' + name)
+            valid |= 1 << (fld[name]['offset'] // 8)
+    put(fld['VALID'], valid, 'TEE_TCB_INFO.VALID')
+    if 'cpusvn' not in rep:
+        sys.exit('profile %s: seam_report.cpusvn missing' % prof['name'])
+    cpusvn = bytes.fromhex(rep['cpusvn'][2:])
+    csz = [f for s in st['structures'] if s['name'] == 'REPORTMACSTRUCT' for f in s['fields'] if f['field'] == 'CPUSVN']
+    if len(cpusvn) != csz[0]['size']:
+        sys.exit('profile %s: seam_report.cpusvn has %d bytes' % (prof['name'], len(cpusvn)))
+    return bytes(img), cpusvn
+
+
+def c_bytes(b):
+    return ', '.join('0x%02x' % x for x in b)
+
+
 def gen_profiles(data, profiles, out):
     """Resolve every global metadata field of every profile to a constant or a run-time source;
     point each profile at its CPUID tables, leaf versions and behaviour flags."""
     md = load(data, 'metadata-fields.json')
     lv = load(data, 'seamcall-leaves.json')
+    st = load(data, 'structures.json')
     fields = md['global_sys_fields']
     h = Out(os.path.join(out, 'abi_profiles.h'))
     c = Out(os.path.join(out, 'abi_profiles.c'))
@@ -476,6 +531,8 @@ def gen_profiles(data, profiles, out):
     h('\tconst struct md_sys_value *sys_values;  /* parallel to md_sys_fields */')
     h('\tconst struct cpuid_tables *cpuid;')
     h('\tconst uint8_t *leaf_version_max;         /* indexed by leaf number, 0..TDH_LEAF_MAX */')
+    h('\tconst uint8_t *tee_tcb_info;             /* TEE_TCB_INFO of TDG.MR.REPORT, VALID filled in */')
+    h('\tconst uint8_t *cpusvn;                   /* REPORTMACSTRUCT.CPUSVN of the simulated CPU */')
     for k in behav:
         h('\tbool %s;' % k)
     h('};\n')
@@ -505,16 +562,26 @@ def gen_profiles(data, profiles, out):
             vmax[leaf[0]] = v
         c('static const uint8_t %s_leaf_version_max[TDH_LEAF_MAX + 1] = { %s };\n' % (
             tag, ', '.join('[%d] = %d' % (n, v) for n, v in sorted(vmax.items()) if v)))
+        tcb, cpusvn = seam_report_bytes(prof, st)
+        c('static const uint8_t %s_tee_tcb_info[%d] = { %s };\n' % (tag, len(tcb), c_bytes(tcb)))
+        c('static const uint8_t %s_cpusvn[%d] = { %s };\n' % (tag, len(cpusvn), c_bytes(cpusvn)))
     c('const struct module_profile_desc module_profiles[] = {')
     for prof in profiles:
         tag = prof['tag']
         flags = ''.join(', %s' % ('true' if prof['behaviour'].get(k) else 'false') for k in behav)
-        c('\t{ "%s", "%s", %s_values, &cpuid_tables_%s, %s_leaf_version_max%s },' % (
-            prof['name'], prof['description'].replace('"', "'"), tag, tag, tag, flags))
+        c('\t{ "%s", "%s", %s_values, &cpuid_tables_%s, %s_leaf_version_max, %s_tee_tcb_info, %s_cpusvn%s },' % (
+            prof['name'], prof['description'].replace('"', "'"), tag, tag, tag, tag, tag, flags))
     c('};')
     c('const unsigned module_profiles_count = %d;' % len(profiles))
     h('extern const struct module_profile_desc module_profiles[];')
     h('extern const unsigned module_profiles_count;')
+    rtypes = {json.dumps(p['seam_report'].get('report_type'), sort_keys=True) for p in profiles}
+    if len(rtypes) != 1 or 'null' in rtypes:
+        sys.exit('profiles: seam_report.report_type must be given once and be the same for all')
+    h('\n/* REPORTTYPE values of TDG.MR.REPORT (seam_report.report_type of the profiles). */')
+    for k, v in sorted(profiles[0]['seam_report']['report_type'].items()):
+        if k != 'source':
+            h('#define TDX_REPORT_%s %#x' % (k, hx(v)))
     h('#endif')
     h.close()
     c.close()

@@ -71,6 +71,8 @@ int module_debug_td_lock(struct plat *p, enum module_debug_td_lock what, uint64_
 		return debug_sept_entry(m, tdr, tdcs, page_info, hold);
 	case MODULE_DEBUG_TD_EPOCH:
 		return debug_sharex(&tdcs->epoch_lock, true, hold);
+	case MODULE_DEBUG_TD_RTMR:
+		return debug_sharex(&tdcs->rtmr_lock, true, hold);
 	}
 	return -1;
 }

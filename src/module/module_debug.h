@@ -10,6 +10,7 @@ enum module_debug_td_lock {
 	MODULE_DEBUG_SEPT_TREE_SHARED,    /* ... as a walking leaf holds it */
 	MODULE_DEBUG_SEPT_ENTRY,          /* TDEL of the entry page_info (GPA | level) names */
 	MODULE_DEBUG_TD_EPOCH,            /* TDCS.EPOCH_LOCK exclusive, as TDH.MEM.TRACK holds it */
+	MODULE_DEBUG_TD_RTMR,             /* TDCS.RTMR_LOCK exclusive, as TDG.MR.RTMR.EXTEND holds it */
 };
 
 /* tdr_pa: a TD with configured keys and its TDCS; page_info only for MODULE_DEBUG_SEPT_ENTRY

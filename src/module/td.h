@@ -71,6 +71,7 @@ struct tdcs {
 	uint8_t mig_enc_key[32];
 	struct sharex_lock sept_tree_lock; /* TDCS.SECURE_EPT_LOCK: walkers shared, restructuring exclusive */
 	struct sharex_lock epoch_lock;     /* TDCS.EPOCH_LOCK: TDH.MEM.TRACK exclusive, VP.ENTER shared */
+	struct sharex_lock rtmr_lock;      /* TDCS.RTMR_LOCK: TDG.MR.RTMR.EXTEND exclusive, TDG.MR.REPORT shared */
 };
 _Static_assert(sizeof(struct tdcs) <= 4096, "TDCS management part fits page 0");
 

@@ -65,5 +65,8 @@ bool td_guest_leaf_implemented(unsigned leaf);
 uint64_t td_guest_map_gpa(struct td_guest *g, uint64_t gpa, uint64_t len, uint32_t operand, void **ptr);
 
 uint64_t tdg_vp_vmcall(struct td_guest *g);
+uint64_t tdg_mr_rtmr_extend(struct td_guest *g);
+uint64_t tdg_mr_report(struct td_guest *g);
+uint64_t tdg_mr_verifyreport(struct td_guest *g);
 
 #endif

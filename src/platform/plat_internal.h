@@ -90,6 +90,9 @@ struct plat {
 	/* guest execution */
 	const struct plat_guest_engine *guest_engine;
 	void *guest_engine_ctx;
+	/* report MAC key (plat_report.c): drawn on first use, under key_lock */
+	bool report_key_set;
+	uint8_t report_key[PLAT_REPORT_KEY_SIZE];
 };
 
 /* XTS-encrypt one page of plaintext as the memory controller would store it. */

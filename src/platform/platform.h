@@ -284,4 +284,13 @@ _Static_assert(sizeof(struct seamldr_info) == 256, "SEAMLDR_INFO is 256 bytes");
  * Faults are reported like Linux's seamcall wrappers do (TDX_SEAMCALL_UD/GP/VMFAILINVALID). */
 uint64_t plat_seamcall(struct plat *p, unsigned lp, struct tdx_regs *regs);
 
+/* --- Report MAC (simulated SEAMOPS SEAMREPORT / SEAMVERIFYREPORT key) ---------
+ * Real CPUs MAC a REPORTMACSTRUCT with a key derived inside the CPU that software never sees.
+ * The simulated platform uses HMAC-SHA-256 under a per-platform random key drawn on first use
+ * and never exported, so a report verifies on the platform that made it and nowhere else.
+ * Writes PLAT_REPORT_MAC_SIZE bytes to mac; false only if no random key could be drawn. */
+#define PLAT_REPORT_KEY_SIZE 32u
+#define PLAT_REPORT_MAC_SIZE 32u /* HMAC-SHA-256 output */
+bool plat_report_mac(struct plat *p, const void *data, size_t len, uint8_t mac[PLAT_REPORT_MAC_SIZE]);
+
 #endif
