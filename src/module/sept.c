@@ -146,6 +146,33 @@ void sept_entry_unlock(struct sept_walk *w)
 	__atomic_fetch_and(w->entry, ~SEPTE_TDEL, __ATOMIC_RELEASE);
 }
 
+uint64_t sept_entry_lock_guest(struct sept_walk *w)
+{
+	uint64_t old = __atomic_fetch_or(w->entry, SEPTE_TDEL, __ATOMIC_ACQUIRE);
+
+	if (old & SEPTE_TDEL)
+		return TDX_OPERAND_BUSY;
+	/* The guest yields to a host leaf that found the entry locked; TDHP stays set until
+	 * that host leaf takes the lock. */
+	if (old & SEPTE_TDHP) {
+		__atomic_fetch_and(w->entry, ~SEPTE_TDEL, __ATOMIC_RELEASE);
+		return TDX_OPERAND_BUSY_HOST_PRIORITY;
+	}
+	w->value = old | SEPTE_TDEL;
+	return TDX_SUCCESS;
+}
+
+void sept_entry_store_unlock_guest(struct sept_walk *w, uint64_t value)
+{
+	uint64_t old = __atomic_load_n(w->entry, __ATOMIC_RELAXED), next;
+
+	/* Host leaves only ever set TDHP on a locked entry: keep it, write everything else. */
+	do
+		next = (value & ~(SEPTE_TDEL | SEPTE_TDHP)) | (old & SEPTE_TDHP);
+	while (!__atomic_compare_exchange_n(w->entry, &old, next, false, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+	w->value = next;
+}
+
 bool sept_tree_try_lock(struct tdcs *tdcs, bool exclusive)
 {
 	return exclusive ? sharex_try_exclusive(&tdcs->sept_tree_lock) : sharex_try_shared(&tdcs->sept_tree_lock);

@@ -11,6 +11,9 @@
 
 /* L1 entry bits (ia32e_sept_t positions from structures.json). */
 #define SEPTE_RWX UINT64_C(0x7)
+#define SEPTE_R (UINT64_C(1) << 0)
+#define SEPTE_W (UINT64_C(1) << 1)
+#define SEPTE_X (UINT64_C(1) << 2)
 #define SEPTE_MT_MASK (UINT64_C(7) << 3)
 #define SEPTE_MT_WB (UINT64_C(6) << 3)
 #define SEPTE_IPAT (UINT64_C(1) << 6)
@@ -96,6 +99,13 @@ uint64_t sept_walk_to_leaf(struct tdx_module *m, const struct tdr *tdr, const st
  * On success w->value is re-read (with TDEL set). */
 bool sept_entry_try_lock(struct sept_walk *w);
 void sept_entry_unlock(struct sept_walk *w);
+/* Guest-side entry lock (sept_lock_acquire_guest): TDX_OPERAND_BUSY while anyone holds it;
+ * TDX_OPERAND_BUSY_HOST_PRIORITY (lock dropped again) when a host leaf lost a race for it
+ * and set TDHP, so that the host gets it next. On success w->value is re-read (TDEL set). */
+uint64_t sept_entry_lock_guest(struct sept_walk *w);
+/* Store a guest-locked entry's new value and drop the lock in the same write, keeping a
+ * TDHP request a host leaf made meanwhile. */
+void sept_entry_store_unlock_guest(struct sept_walk *w, uint64_t value);
 
 /* Whole-tree lock in the TDCS: plain try-only sharex. */
 bool sept_tree_try_lock(struct tdcs *tdcs, bool exclusive);

@@ -9,7 +9,7 @@
 #define TDG_HANDLER_TDG_VP_VEINFO_GET NULL
 #define TDG_HANDLER_TDG_MR_REPORT tdg_mr_report
 #define TDG_HANDLER_TDG_VP_CPUIDVE_SET NULL
-#define TDG_HANDLER_TDG_MEM_PAGE_ACCEPT NULL
+#define TDG_HANDLER_TDG_MEM_PAGE_ACCEPT tdg_mem_page_accept
 #define TDG_HANDLER_TDG_VM_RD NULL
 #define TDG_HANDLER_TDG_VM_WR NULL
 #define TDG_HANDLER_TDG_VP_RD NULL
@@ -49,11 +49,12 @@ void td_guest_tdcall(struct td_guest *g)
 	g->version = (unsigned)((rax & TDCALL_VERSION_MASK) >> TDCALL_VERSION_SHIFT);
 	g->exit_to_vmm = false;
 	g->ept_violation = false;
+	g->tdcall_pending = false;
 	if (!e || !e->handler || (rax & ~(TDCALL_LEAF_MASK | TDCALL_VERSION_MASK)) || g->version > e->version_max) {
 		g->regs->gpr[GPR_RAX] = TDX_OPERAND_INVALID;
 		return;
 	}
-	rax = e->handler(g);
-	if (!g->exit_to_vmm && !g->ept_violation)
+	rax = td_guest_host_priority_status(g, e->handler(g));
+	if (!g->exit_to_vmm && !g->ept_violation && !g->tdcall_pending)
 		g->regs->gpr[GPR_RAX] = rax;
 }

@@ -42,10 +42,17 @@ struct td_guest {
 	struct tdx_regs *vmm;         /* TDH.VP.ENTER's registers (the VMM's view) */
 	unsigned version;             /* the leaf version the guest asked for */
 	bool exit_to_vmm;             /* set by TDG.VP.VMCALL: a TD exit follows */
-	/* Set by td_guest_map_gpa() when a leaf's memory operand is not a mapped private page:
-	 * the TDCALL does not complete; the dispatcher turns it into an EPT-violation TD exit. */
+	/* Set (td_guest_ept_violation_exit) when the TDCALL does not complete and becomes an
+	 * EPT-violation TD exit: GPA (bits 11:0 clear), exit qualification, and the extended exit
+	 * qualification the VMM gets in RDX. */
 	bool ept_violation;
 	uint64_t ept_violation_gpa;
+	uint64_t ept_violation_qual;
+	uint64_t ept_violation_eeq;
+	/* The TDCALL does not complete and the guest runs on (an event was injected, or an
+	 * interruptible leaf saw a pending interrupt): RAX is not written and RIP stays on the
+	 * TDCALL, which the guest executes again. */
+	bool tdcall_pending;
 };
 
 typedef uint64_t (*tdcall_handler_t)(struct td_guest *g);
@@ -58,15 +65,43 @@ void td_guest_tdcall(struct td_guest *g);
 bool td_guest_leaf_implemented(unsigned leaf);
 
 /* Map the private guest page holding [gpa, gpa + len) (len <= 4 KiB, within one page) for a
- * leaf's memory operand: a shared GPA (GPAW-1 set) or one outside the TD's GPA width gives
- * TDX_OPERAND_INVALID + operand; a GPA the Secure EPT does not map as a present private page
- * (not MAPPED: free, pending, blocked) sets g->ept_violation and returns TDX_EPT_WALK_FAILED,
- * which the dispatcher turns into the EPT-violation TD exit the real module emulates. */
+ * leaf's memory operand the leaf writes: a shared GPA (GPAW-1 set) or one outside the TD's GPA
+ * width gives TDX_OPERAND_INVALID + operand; a GPA the Secure EPT does not map as a present
+ * private page returns TDX_EPT_WALK_FAILED after arranging what the real module does
+ * (check_walk_and_map_guest_side_gpa): a PENDING page gets a #VE in the guest
+ * (td_guest_inject_ve, g->tdcall_pending) unless the TD has PENDING_VE_DISABLE, where it is an
+ * EPT-violation TD exit with EEQ type PENDING_EPT_VIOLATION; anything else (free, blocked,
+ * missing SEPT page) is an EPT-violation TD exit (g->ept_violation). The leaf just returns the
+ * status; the dispatcher does not write it to RAX. */
 uint64_t td_guest_map_gpa(struct td_guest *g, uint64_t gpa, uint64_t len, uint32_t operand, void **ptr);
+/* The same for an operand the leaf only reads (the exit qualification reports a read). */
+uint64_t td_guest_map_gpa_ro(struct td_guest *g, uint64_t gpa, uint64_t len, uint32_t operand, void **ptr);
+
+/* tdx_inject_ve(): with VE_INFO not valid, fill the TDVPS VE_INFO (exit reason, qualification,
+ * GLA, GPA; EPTP index, instruction length and information 0) and inject #VE (vector 20,
+ * hardware exception); with VE_INFO still valid (the guest has not run TDG.VP.VEINFO.GET),
+ * inject #DF(0) instead. RFLAGS.RF is set either way, and the current TDCALL (if any) does not
+ * complete (g->tdcall_pending). Returns TDX_SUCCESS. */
+uint64_t td_guest_inject_ve(struct td_guest *g, uint32_t exit_reason, uint64_t qualification, uint64_t gla,
+			    uint64_t gpa);
+/* An EPT-violation TD exit instead of completing the TDCALL (tdx_ept_violation_exit_to_vmm):
+ * GPA bits 11:0 and qualification bits 12:7 are cleared, eeq goes to the VMM's RDX. */
+void td_guest_ept_violation_exit(struct td_guest *g, uint64_t gpa, uint64_t qualification, uint64_t eeq);
+/* A guest access to private memory caused an EPT-violation VM exit (td_ept_violation_exit):
+ * true when it was turned into a #VE (a PENDING page, PENDING_VE_DISABLE clear; the guest runs
+ * on), false when it must be a TD exit, whose details are then in g->ept_violation_*. */
+bool td_guest_vm_exit_ept_violation(struct td_guest *g, uint64_t qualification, uint64_t gla, uint64_t gpa);
+/* The TDCALL dispatcher's host-priority rule: a leaf's TDX_OPERAND_BUSY_HOST_PRIORITY reaches
+ * the guest as TDX_OPERAND_BUSY with the same operand id; other statuses unchanged. */
+uint64_t td_guest_host_priority_status(struct td_guest *g, uint64_t status);
+/* td_guest_map_gpa's walk failure: EPT-violation TD exit or #VE for gpa, given the access
+ * attempted and the R/W/X bits of the leaf the walk found (0 when none); TDX_EPT_WALK_FAILED. */
+uint64_t td_guest_operand_walk_failed(struct td_guest *g, uint64_t gpa, bool write, uint64_t leaf_rwx);
 
 uint64_t tdg_vp_vmcall(struct td_guest *g);
 uint64_t tdg_mr_rtmr_extend(struct td_guest *g);
 uint64_t tdg_mr_report(struct td_guest *g);
 uint64_t tdg_mr_verifyreport(struct td_guest *g);
+uint64_t tdg_mem_page_accept(struct td_guest *g);
 
 #endif

@@ -1,21 +1,31 @@
 /* Guest-side memory operands of TDG leaves: GPA -> Secure EPT walk -> the private page,
- * mapped with the TD's KeyID (check_walk_and_map_guest_side_gpa in the real module). */
+ * mapped with the TD's KeyID (check_walk_and_map_guest_side_gpa in the real module), and the
+ * dispatcher's treatment of leaves that lost a SEPT entry lock to the host. */
 #include "sept.h"
 #include "td_guest.h"
 
-uint64_t td_guest_map_gpa(struct td_guest *g, uint64_t gpa, uint64_t len, uint32_t operand, void **ptr)
+/* The R/W/X bits the guest's own translation would find for the leaf: non-leaf entries on
+ * the way are RWX when present, so the leaf decides; a walk that stopped above the leaf
+ * found nothing. */
+static uint64_t leaf_rwx(const struct sept_walk *w, uint64_t walk_status)
+{
+	return walk_status == TDX_SUCCESS ? (w->value & SEPTE_RWX) : 0;
+}
+
+static uint64_t map_gpa(struct td_guest *g, uint64_t gpa, uint64_t len, uint32_t operand, bool write, void **ptr)
 {
 	struct sept_walk w;
-	uint64_t page = gpa & ~(SZ_4K - 1), hpa;
+	uint64_t page = gpa & ~(SZ_4K - 1), hpa, ret;
+	uint64_t need = write ? (SEPTE_R | SEPTE_W) : SEPTE_R;
 	uint8_t *p;
 
 	if (!len || len > SZ_4K || (gpa & (SZ_4K - 1)) + len > SZ_4K || sept_check_private_gpa(g->tdcs, page))
 		return api_error_with_operand_id(TDX_OPERAND_INVALID, operand);
-	if (sept_walk_to_leaf(g->m, g->tdr, g->tdcs, page, &w) || sept_state_of(w.value) != SEPT_MAPPED) {
-		g->ept_violation = true;
-		g->ept_violation_gpa = gpa;
-		return TDX_EPT_WALK_FAILED;
-	}
+	ret = sept_walk_to_leaf(g->m, g->tdr, g->tdcs, page, &w);
+	if (ret == TDX_SEAMCALL_VMFAILINVALID)
+		return ret;
+	if (ret || (w.value & need) != need)
+		return td_guest_operand_walk_failed(g, gpa, write, leaf_rwx(&w, ret));
 	/* A 2 MiB / 1 GiB leaf maps the 4 KiB page at the same offset inside it. */
 	hpa = sept_hpa(w.value) + (page & (sept_level_size(w.level) - 1) & ~(SZ_4K - 1));
 	if (plat_seam_map(g->m->plat, hpa, g->tdr->hkid, (void **)&p)) {
@@ -24,4 +34,27 @@ uint64_t td_guest_map_gpa(struct td_guest *g, uint64_t gpa, uint64_t len, uint32
 	}
 	*ptr = p + (gpa & (SZ_4K - 1));
 	return TDX_SUCCESS;
+}
+
+uint64_t td_guest_map_gpa(struct td_guest *g, uint64_t gpa, uint64_t len, uint32_t operand, void **ptr)
+{
+	return map_gpa(g, gpa, len, operand, true, ptr);
+}
+
+uint64_t td_guest_map_gpa_ro(struct td_guest *g, uint64_t gpa, uint64_t len, uint32_t operand, void **ptr)
+{
+	return map_gpa(g, gpa, len, operand, false, ptr);
+}
+
+uint64_t td_guest_host_priority_status(struct td_guest *g, uint64_t status)
+{
+	const uint64_t details = UINT32_MAX; /* api_error_code_t details_l2: bits 31:0 */
+	bool busy_hp = (status & ~details) == TDX_OPERAND_BUSY_HOST_PRIORITY;
+
+	/* HP_LOCK_BUSY remembers that the guest keeps losing to the host. The real module also
+	 * TD-exits with TDX_HOST_PRIORITY_BUSY_TIMEOUT once this has lasted TDCS.HP_LOCK_TIMEOUT
+	 * TSC ticks; the simulated LP has no TSC to measure that with. */
+	tdvps_put(&g->pg, MD_TDVPS_FIELDS_HP_LOCK_BUSY_IDX, 0, busy_hp);
+	/* Older TDs only know TDX_OPERAND_BUSY. */
+	return busy_hp ? TDX_OPERAND_BUSY | (status & details) : status;
 }

@@ -143,39 +143,71 @@ static void async_exit(const struct vp_enter *c, uint64_t status, const struct p
 	regs->r[REG_R9] = ex->intr_info;
 }
 
-/* Run until the TD exits to the VMM; returns the LAST_TD_EXIT kind. */
-static uint64_t run_guest(struct vp_enter *c, struct plat_guest_regs *g, struct tdx_regs *regs)
+/* The exit the module emulates for a TDCALL or guest access that met the Secure EPT. */
+static void ept_violation_exit(const struct td_guest *tg, struct plat_guest_exit *ex)
 {
-	struct plat_guest_exit ex;
+	*ex = (struct plat_guest_exit){ .reason = VMEXIT_REASON_EPT_VIOLATION,
+					.qualification = tg->ept_violation_qual,
+					.gpa = tg->ept_violation_gpa };
+}
 
+/* Run until the TD exits to the VMM; returns the LAST_TD_EXIT kind. *eeq: the extended exit
+ * qualification of an EPT-violation exit (RDX). */
+static uint64_t run_guest_loop(struct vp_enter *c, struct plat_guest_regs *g, struct tdx_regs *regs,
+			       struct plat_guest_exit *ex, uint64_t *eeq)
+{
 	struct td_guest tg = { .m = c->m, .lp = c->lp, .tdvpr_pa = c->tdvpr_pa, .tdr = c->tdr, .tdcs = c->tdcs,
 			       .vp = c->vp, .pg = c->pg, .regs = g, .vmm = regs };
 
 	for (;;) {
-		ex = (struct plat_guest_exit){ 0 };
-		plat_seam_guest_run(c->m->plat, c->lp, c->tdvpr_pa, g, &ex);
-		tdvps_vmcs_put(&c->pg, MD_TD_VMCS_FIELDS_EXIT_REASON_IDX, 0, ex.reason);
-		tdvps_vmcs_put(&c->pg, MD_TD_VMCS_FIELDS_EXIT_QUALIFICATION_IDX, 0, ex.qualification);
-		if ((ex.reason & 0xFFFF) != VMEXIT_REASON_TDCALL)
-			break;
-		g->rip += ex.instr_len; /* TDCALL is trap-like: the guest resumes after it */
+		*ex = (struct plat_guest_exit){ 0 };
+		plat_seam_guest_run(c->m->plat, c->lp, c->tdvpr_pa, g, ex);
+		tdvps_vmcs_put(&c->pg, MD_TD_VMCS_FIELDS_EXIT_REASON_IDX, 0, ex->reason);
+		tdvps_vmcs_put(&c->pg, MD_TD_VMCS_FIELDS_EXIT_QUALIFICATION_IDX, 0, ex->qualification);
+		if ((ex->reason & 0xFFFF) == VMEXIT_REASON_EPT_VIOLATION) {
+			/* a private PENDING page may be a #VE in the guest instead of a TD exit */
+			tg.ept_violation = false;
+			if (td_guest_vm_exit_ept_violation(&tg, ex->qualification, 0, ex->gpa))
+				continue;
+			if (tg.ept_violation) {
+				ept_violation_exit(&tg, ex);
+				*eeq = tg.ept_violation_eeq;
+			}
+			return LAST_EXIT_ASYNC_FAULT;
+		}
+		if ((ex->reason & 0xFFFF) != VMEXIT_REASON_TDCALL)
+			return LAST_EXIT_ASYNC_FAULT;
+		g->rip += ex->instr_len; /* TDCALL is trap-like: the guest resumes after it */
 		td_guest_tdcall(&tg);
 		if (tg.exit_to_vmm)
 			return LAST_EXIT_TDVMCALL;
+		/* not completed: the guest re-executes the TDCALL (after the VMM's fix, or after the
+		 * event injected into it) */
+		if (tg.ept_violation || tg.tdcall_pending)
+			g->rip -= ex->instr_len;
 		if (tg.ept_violation) {
-			/* the TDCALL did not complete: the guest re-executes it after the VMM's fix */
-			g->rip -= ex.instr_len;
-			ex = (struct plat_guest_exit){ .reason = VMEXIT_REASON_EPT_VIOLATION, .gpa = tg.ept_violation_gpa };
-			break;
+			ept_violation_exit(&tg, ex);
+			*eeq = tg.ept_violation_eeq;
+			return LAST_EXIT_ASYNC_FAULT;
 		}
 	}
+}
+
+static uint64_t run_guest(struct vp_enter *c, struct plat_guest_regs *g, struct tdx_regs *regs)
+{
+	struct plat_guest_exit ex;
+	uint64_t eeq = 0, last = run_guest_loop(c, g, regs, &ex, &eeq);
+
+	if (last == LAST_EXIT_TDVMCALL)
+		return last;
 	if ((ex.reason & 0xFFFF) == VMEXIT_REASON_TRIPLE_FAULT) {
 		async_exit(c, TDX_NON_RECOVERABLE_VCPU, &ex, regs);
 		c->vp->state = VCPU_DISABLED;
 	} else {
 		async_exit(c, TDX_SUCCESS, &ex, regs);
+		regs->r[REG_RDX] = eeq;
 	}
-	return LAST_EXIT_ASYNC_FAULT;
+	return last;
 }
 
 static void enter_and_exit(struct vp_enter *c, struct tdx_regs *regs)
