@@ -130,8 +130,8 @@ static void step_roundtrip(struct guest *g, unsigned run, unsigned lp, struct pl
 		ex->reason = VMEXIT_REASON_TDCALL;
 		ex->instr_len = 4;
 		break;
-	case 2: /* a TDCALL leaf the module does not serve yet */
-		r->gpr[GPR_RAX] = 1;
+	case 2: /* a TDCALL leaf the module does not serve (TDG.SERVTD.RD: no service TDs) */
+		r->gpr[GPR_RAX] = TDG_SERVTD_RD_LEAF;
 		ex->reason = VMEXIT_REASON_TDCALL;
 		ex->instr_len = 4;
 		break;
@@ -190,7 +190,7 @@ TEST(vp_enter_tdvmcall_roundtrip_and_exits)
 	CHECK_EQ(g.seen[1].gpr[11], 0x5555u);
 	CHECK_EQ(g.seen[1].gpr[GPR_RDX], 0xddddu); /* RDX was not selected: the guest keeps its own */
 	CHECK_EQ(g.seen[2].gpr[GPR_RAX], TDX_OPERAND_INVALID | OPERAND_ID_RCX);
-	CHECK_EQ(g.seen[3].gpr[GPR_RAX], TDX_OPERAND_INVALID);
+	CHECK_EQ(g.seen[3].gpr[GPR_RAX], TDX_OPERAND_INVALID | OPERAND_ID_RAX);
 	CHECK_EQ(g.runs, 4u); /* three guest stretches inside one TDH.VP.ENTER */
 	CHECK_EQ(io.r[REG_R11], 0x20u);
 	CHECK_EQ(g.refcount_inside, 1u);
@@ -283,13 +283,13 @@ TEST(tdcall_dispatcher_rejects_unknown_leaves)
 	REQUIRE(fx_td1_up(&f, &t, true));
 	io = (struct plat_guest_regs){ .gpr = { 13 } }; /* no leaf 13 */
 	CHECK_EQ(fx_tdcall(&f, &t, &io), VMEXIT_REASON_TDCALL);
-	CHECK_EQ(io.gpr[GPR_RAX], TDX_OPERAND_INVALID);
+	CHECK_EQ(io.gpr[GPR_RAX], TDX_OPERAND_INVALID | OPERAND_ID_RAX);
 	io = (struct plat_guest_regs){ .gpr = { 0x10000 } }; /* TDG.VP.VMCALL version 1 */
 	CHECK_EQ(fx_tdcall(&f, &t, &io), VMEXIT_REASON_TDCALL);
-	CHECK_EQ(io.gpr[GPR_RAX], TDX_OPERAND_INVALID);
+	CHECK_EQ(io.gpr[GPR_RAX], TDX_OPERAND_INVALID | OPERAND_ID_RAX);
 	io = (struct plat_guest_regs){ .gpr = { UINT64_C(1) << 40 } }; /* reserved bits */
 	CHECK_EQ(fx_tdcall(&f, &t, &io), VMEXIT_REASON_TDCALL);
-	CHECK_EQ(io.gpr[GPR_RAX], TDX_OPERAND_INVALID);
+	CHECK_EQ(io.gpr[GPR_RAX], TDX_OPERAND_INVALID | OPERAND_ID_RAX);
 	CHECK(fx_td1_down(&f, &t, 0));
 	fx_destroy(&f);
 }

@@ -1,6 +1,6 @@
 /* The TDCALL dispatcher: every TDG leaf of the ABI (data/abi/tdcall-leaves.json) names its
  * handler here as TDG_HANDLER_<LEAF>; a leaf added to the data without an entry fails to
- * compile. NULL means "not served by this build": the guest gets TDX_OPERAND_INVALID. */
+ * compile. NULL means "not served by this build": the guest gets TDX_OPERAND_INVALID + RAX. */
 #include "td_guest.h"
 
 #define TDG_HANDLER_TDG_VP_VMCALL tdg_vp_vmcall
@@ -51,7 +51,7 @@ void td_guest_tdcall(struct td_guest *g)
 	g->ept_violation = false;
 	g->tdcall_pending = false;
 	if (!e || !e->handler || (rax & ~(TDCALL_LEAF_MASK | TDCALL_VERSION_MASK)) || g->version > e->version_max) {
-		g->regs->gpr[GPR_RAX] = TDX_OPERAND_INVALID;
+		g->regs->gpr[GPR_RAX] = api_error_with_operand_id(TDX_OPERAND_INVALID, OPERAND_ID_RAX); /* as td_call() */
 		return;
 	}
 	rax = td_guest_host_priority_status(g, e->handler(g));

@@ -59,7 +59,7 @@ typedef uint64_t (*tdcall_handler_t)(struct td_guest *g);
 
 /* Serve the TDCALL in g->regs: the status lands in the guest's RAX unless the leaf exits to
  * the VMM (g->exit_to_vmm). Unknown leaves, unsupported versions and reserved bits of RAX
- * give TDX_OPERAND_INVALID, as for a leaf the real module does not know. */
+ * give TDX_OPERAND_INVALID + RAX, as for a leaf the real module does not know. */
 void td_guest_tdcall(struct td_guest *g);
 /* Is `leaf` served by this module build (for tests and `module info`)? */
 bool td_guest_leaf_implemented(unsigned leaf);
