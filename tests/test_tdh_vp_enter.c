@@ -115,7 +115,7 @@ TEST(vp_enter_checks)
 }
 
 /* run 0: check the reset state, TDVMCALL; run 1: see KVM's answer, a bad GPR_SELECT and an
- * unserved TDCALL leaf (both answered in the guest), then TDVMCALL again while TRACK runs on
+ * unknown TDCALL leaf (both answered in the guest), then TDVMCALL again while TRACK runs on
  * another LP; run 2: EPT violation; run 3: triple fault. */
 static void step_roundtrip(struct guest *g, unsigned run, unsigned lp, struct plat_guest_regs *r,
 			   struct plat_guest_exit *ex)

@@ -188,23 +188,8 @@ def gen_leaves(data, out):
     h.close()
 
 
-def gen_structs(data, out):
-    st = load(data, 'structures.json')
-    h = Out(os.path.join(out, 'abi_structs.h'))
-    h(HDR)
-    h('#ifndef ABI_STRUCTS_H\n#define ABI_STRUCTS_H\n#include <stdint.h>\n')
-    h('/* <STRUCT>_SIZE and <STRUCT>_OFF_<FIELD> for every byte layout; *_arch.h asserts against these. */')
-    for s in st['structures']:
-        if not s.get('size') or not s.get('fields'):
-            continue
-        base = cname(s['name'].split(' (')[0])
-        h('#define %s_SIZE %d' % (base, s['size']))
-        for f in s['fields']:
-            h('#define %s_OFF_%s %d' % (base, cname(f['field']), f['offset']))
-            h('#define %s_SZ_%s %d' % (base, cname(f['field']), f['size']))
-        h('')
-    h('/* <LAYOUT>_<FIELD>_SHIFT / _WIDTH / _MASK for every register or bit layout. */')
-    for s in st['structures']:
+def bitfield_macros(h, structures):
+    for s in structures:
         if not s.get('bitfields'):
             continue
         base = cname(s['name'].split(' (')[0])
@@ -221,7 +206,37 @@ def gen_structs(data, out):
             h('#define %s_WIDTH %d' % (fn, hi - lo + 1))
             h('#define %s_MASK (((UINT64_C(1) << %d) - 1) << %d)' % (fn, hi - lo + 1, lo) if hi - lo + 1 < 64 else
               '#define %s_MASK UINT64_MAX' % fn)
+
+
+def gen_tdcall_registers(h, path):
+    """data/module/tdcall-registers.json: register layouts and constants of the TDG leaves."""
+    regs = json.load(open(path))
+    h('/* TDCALL register layouts and constants (data/module/tdcall-registers.json). */')
+    bitfield_macros(h, regs['structures'])
+    for k in regs['constants']:
+        h('#define %s UINT64_C(%s)' % (cname(k['name']), k['value']))
     h('')
+
+
+def gen_structs(data, out):
+    st = load(data, 'structures.json')
+    h = Out(os.path.join(out, 'abi_structs.h'))
+    h(HDR)
+    h('#ifndef ABI_STRUCTS_H\n#define ABI_STRUCTS_H\n#include <stdint.h>\n')
+    h('/* <STRUCT>_SIZE and <STRUCT>_OFF_<FIELD> for every byte layout; *_arch.h asserts against these. */')
+    for s in st['structures']:
+        if not s.get('size') or not s.get('fields'):
+            continue
+        base = cname(s['name'].split(' (')[0])
+        h('#define %s_SIZE %d' % (base, s['size']))
+        for f in s['fields']:
+            h('#define %s_OFF_%s %d' % (base, cname(f['field']), f['offset']))
+            h('#define %s_SZ_%s %d' % (base, cname(f['field']), f['size']))
+        h('')
+    h('/* <LAYOUT>_<FIELD>_SHIFT / _WIDTH / _MASK for every register or bit layout. */')
+    bitfield_macros(h, st['structures'])
+    h('')
+    gen_tdcall_registers(h, os.path.join(os.path.dirname(data.rstrip('/')), 'module', 'tdcall-registers.json'))
     enums = [s for s in st['structures'] if s['name'] == 'misc enums'][0]
     for group in ('td_lifecycle_state', 'vcpu_state', 'sys_state', 'kot_entry_state'):
         for k, v in enums[group].items():
@@ -277,16 +292,18 @@ def field_flags(f):
 
 def field_table(h, c, fields, tag, offsets=None):
     """Emit a metadata field table: id, sizes, element layout, host access masks, special
-    handling / attribute flags and the element store offset (offsets[i], else 0)."""
+    handling / attribute flags, the element store offset (offsets[i], else 0) and the guest
+    (TDCALL) access masks (0 for tables without them, e.g. the TD VMCS)."""
     c('const struct md_field_desc %s[] = {' % tag)
     for i, f in enumerate(fields):
         rd = f.get('vmm_rd_mask', f.get('prod_rd_mask', '0x0'))
         wr = f.get('vmm_wr_mask', f.get('prod_wr_mask', '0x0'))
-        c('\t{ UINT64_C(%s), "%s", %d, %d, %d, %d, UINT64_C(%s), UINT64_C(%s), UINT64_C(%s), UINT64_C(%s), %s, %#x },' % (
+        c('\t{ UINT64_C(%s), "%s", %d, %d, %d, %d, UINT64_C(%s), UINT64_C(%s), UINT64_C(%s), UINT64_C(%s), %s, %#x, '
+          'UINT64_C(%s), UINT64_C(%s) },' % (
             f['field_id'], f['name'], f['element_size_bytes'], f['num_fields'],
             f['num_elements_per_field'], f['field_code_stride_per_element'], rd,
             f.get('dbg_rd_mask', rd), wr, f.get('dbg_wr_mask', wr), field_flags(f),
-            offsets[i] if offsets else 0))
+            offsets[i] if offsets else 0, f.get('guest_rd_mask', '0x0'), f.get('guest_wr_mask', '0x0')))
     c('};')
     c('const unsigned %s_count = %d;' % (tag, len(fields)))
     h('extern const struct md_field_desc %s[];' % tag)
@@ -334,6 +351,8 @@ def gen_metadata(data, out):
     h('\tuint64_t dbg_wr_mask;')
     h('\tuint8_t flags;          /* MD_FLAG_* */')
     h('\tuint32_t offset;        /* VP fields: byte offset of element 0 in the TDVPS pages */')
+    h('\tuint64_t guest_rd_mask; /* TDCALL access by the TD itself (TDG.VM.RD, TDG.SYS.RD, ...) */')
+    h('\tuint64_t guest_wr_mask;')
     h('};\n')
     for i, (_, m) in enumerate(MD_FLAG_BITS + MD_ATTR_BITS):
         h('#define %s %#xu' % (m, 1 << i))

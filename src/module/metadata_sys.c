@@ -1,5 +1,6 @@
-/* Global (SYS context) metadata: field lookup, values, iteration and list dumps. The
- * field table is generated from data/abi/metadata-fields.json, values from the profile. */
+/* Global (SYS context) metadata: field lookup, values, iteration and list dumps, for the
+ * host (TDH.SYS.RD/RDALL, vmm_rd masks) or the TD itself (TDG.SYS.RD/RDALL, guest_rd masks).
+ * The field table is generated from data/abi/metadata-fields.json, values from the profile. */
 #include <string.h>
 
 #include "metadata.h"
@@ -61,25 +62,26 @@ static uint64_t runtime_value(const struct tdx_module *m, unsigned rt, unsigned 
 	}
 }
 
-static uint64_t element_value(const struct tdx_module *m, unsigned idx, unsigned elem)
+static uint64_t element_value(const struct tdx_module *m, enum md_accessor who, unsigned idx, unsigned elem)
 {
 	const struct md_field_desc *d = &md_sys_fields[idx];
 	const struct md_sys_value *v = &m->profile->sys_values[idx];
 	uint64_t val = v->runtime == MD_RT_CONST ? v->value : runtime_value(m, v->runtime, elem);
 
-	return val & md_elem_size_mask(d) & d->host_rd_mask;
+	return val & md_elem_size_mask(d) & md_sys_rd_mask(d, who);
 }
 
 /* First element of the next readable entry after table index idx, or NULL_FIELD_ID. */
-static uint64_t next_entry_id(int idx)
+static uint64_t next_entry_id(enum md_accessor who, int idx)
 {
 	for (unsigned i = (unsigned)(idx + 1); i < md_sys_fields_count; i++)
-		if (md_sys_fields[i].host_rd_mask)
+		if (md_sys_rd_mask(&md_sys_fields[i], who))
 			return md_sys_fields[i].field_id;
 	return NULL_FIELD_ID;
 }
 
-uint64_t md_sys_read(const struct tdx_module *m, uint64_t field_id, uint64_t *value, uint64_t *next_id)
+uint64_t md_sys_read_as(const struct tdx_module *m, enum md_accessor who, uint64_t field_id, uint64_t *value,
+			uint64_t *next_id)
 {
 	const uint64_t must_be_zero = FID(RESERVED_0) | FID(RESERVED_1) | FID(RESERVED_2) | FID(RESERVED_3) |
 				      FID(LAST_ELEMENT_IN_FIELD) | FID(LAST_FIELD_IN_SEQUENCE);
@@ -90,7 +92,7 @@ uint64_t md_sys_read(const struct tdx_module *m, uint64_t field_id, uint64_t *va
 	*value = 0;
 	*next_id = NULL_FIELD_ID;
 	if (md_is_null_id(field_id)) {
-		*next_id = next_entry_id(-1);
+		*next_id = next_entry_id(who, -1);
 		return TDX_METADATA_FIRST_FIELD_ID_IN_CONTEXT;
 	}
 	if (id & must_be_zero)
@@ -99,18 +101,23 @@ uint64_t md_sys_read(const struct tdx_module *m, uint64_t field_id, uint64_t *va
 	if (idx < 0)
 		return TDX_METADATA_FIELD_ID_INCORRECT;
 	d = &md_sys_fields[idx];
-	if (!d->host_rd_mask)
+	if (!md_sys_rd_mask(d, who))
 		return TDX_METADATA_FIELD_NOT_READABLE;
 	code = FIELD_CODE(id) - FIELD_CODE(d->field_id);
 	if (code % d->stride)
 		return TDX_METADATA_FIELD_ID_INCORRECT;
 	elem = code / d->stride;
-	*value = element_value(m, (unsigned)idx, (unsigned)elem);
+	*value = element_value(m, who, (unsigned)idx, (unsigned)elem);
 	if ((elem + 1) * d->stride < entry_span(d))
 		*next_id = (id & ~FID(FIELD_CODE)) | ((FIELD_CODE(id) + d->stride) << FID_SHIFT(FIELD_CODE));
 	else
-		*next_id = next_entry_id(idx);
+		*next_id = next_entry_id(who, idx);
 	return TDX_SUCCESS;
+}
+
+uint64_t md_sys_read(const struct tdx_module *m, uint64_t field_id, uint64_t *value, uint64_t *next_id)
+{
+	return md_sys_read_as(m, MD_ACCESSOR_HOST, field_id, value, next_id);
 }
 
 /* A field = one entry index plus a field number inside it. */
@@ -127,14 +134,14 @@ static uint64_t field_id_of(struct md_pos p)
 }
 
 /* The next readable field after p (p.idx == -1: the first one). */
-static bool next_field(struct md_pos *p)
+static bool next_field(enum md_accessor who, struct md_pos *p)
 {
 	if (p->idx >= 0 && p->field + 1 < md_sys_fields[p->idx].num_fields) {
 		p->field++;
 		return true;
 	}
 	for (int i = p->idx + 1; i < (int)md_sys_fields_count; i++)
-		if (md_sys_fields[i].host_rd_mask) {
+		if (md_sys_rd_mask(&md_sys_fields[i], who)) {
 			p->idx = i;
 			p->field = 0;
 			return true;
@@ -164,7 +171,7 @@ static uint64_t seq_header(struct md_pos first, unsigned nfields)
 }
 
 /* Resolve RDALL's start: null = first readable field; else the first element of a field. */
-static uint64_t rdall_start(uint64_t first_id, struct md_pos *p)
+static uint64_t rdall_start(enum md_accessor who, uint64_t first_id, struct md_pos *p)
 {
 	const struct md_field_desc *d;
 	uint64_t id = force_sys_context(first_id), off, per_field;
@@ -172,7 +179,7 @@ static uint64_t rdall_start(uint64_t first_id, struct md_pos *p)
 
 	if (md_is_null_id(first_id)) {
 		p->idx = -1;
-		return next_field(p) ? TDX_SUCCESS : TDX_METADATA_FIELD_ID_INCORRECT;
+		return next_field(who, p) ? TDX_SUCCESS : TDX_METADATA_FIELD_ID_INCORRECT;
 	}
 	idx = lookup(id);
 	if (idx < 0)
@@ -184,7 +191,7 @@ static uint64_t rdall_start(uint64_t first_id, struct md_pos *p)
 		return TDX_METADATA_FIELD_ID_INCORRECT;
 	p->idx = idx;
 	p->field = (unsigned)(off / per_field);
-	if (!d->host_rd_mask && !next_field(p))
+	if (!md_sys_rd_mask(d, who) && !next_field(who, p))
 		return TDX_METADATA_FIELD_ID_INCORRECT;
 	return TDX_SUCCESS;
 }
@@ -194,12 +201,13 @@ static void put64(uint8_t *page, unsigned off, uint64_t v)
 	memcpy(page + off, &v, sizeof(v));
 }
 
-uint64_t md_sys_rdall(const struct tdx_module *m, uint64_t first_id, uint8_t *page, uint64_t *next_id)
+uint64_t md_sys_rdall_as(const struct tdx_module *m, enum md_accessor who, uint64_t first_id, uint8_t *page,
+			 uint64_t *next_id)
 {
 	struct md_pos p, prev = { -1, 0 }, seq_first = { -1, 0 };
 	unsigned used = 8, seqs = 0, hdr_off = 0, nfields = 0;
 	bool more = true;
-	uint64_t st = rdall_start(first_id, &p);
+	uint64_t st = rdall_start(who, first_id, &p);
 
 	*next_id = NULL_FIELD_ID;
 	if (st)
@@ -221,11 +229,11 @@ uint64_t md_sys_rdall(const struct tdx_module *m, uint64_t first_id, uint8_t *pa
 			break;
 		}
 		for (unsigned k = 0; k < d->elems_per_field; k++)
-			put64(page, used + 8 * k, element_value(m, (unsigned)p.idx, p.field * d->elems_per_field + k));
+			put64(page, used + 8 * k, element_value(m, who, (unsigned)p.idx, p.field * d->elems_per_field + k));
 		used += need;
 		put64(page, hdr_off, seq_header(seq_first, ++nfields));
 		prev = p;
-		more = next_field(&p);
+		more = next_field(who, &p);
 	}
 	put64(page, 0, (uint64_t)used | ((uint64_t)seqs << 16));
 	if (more) {
@@ -233,4 +241,9 @@ uint64_t md_sys_rdall(const struct tdx_module *m, uint64_t first_id, uint8_t *pa
 		return TDX_METADATA_LIST_OVERFLOW;
 	}
 	return TDX_SUCCESS;
+}
+
+uint64_t md_sys_rdall(const struct tdx_module *m, uint64_t first_id, uint8_t *page, uint64_t *next_id)
+{
+	return md_sys_rdall_as(m, MD_ACCESSOR_HOST, first_id, page, next_id);
 }

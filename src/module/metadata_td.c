@@ -2,6 +2,8 @@
  * TDH.MNG.WR: field lookup, values, production/debug masks, version-1 iteration and the
  * writable fields. The field table is generated from data/abi/metadata-fields.json.
  *
+ * TDG.VM.RD/WR use the same code with the TD's own (guest) masks (struct md_td.guest).
+ *
  * Fields of the table whose value this module does not keep read as NOT_READABLE (and are
  * skipped by version 1's iteration) rather than as an invented value: VIRTUAL_TSC,
  * NOTIFY_ENABLES, VM_CTLS, the virtual VMX capability MSRs, the migration (class 24),
@@ -144,12 +146,24 @@ static bool element_value(const struct md_td *t, unsigned idx, unsigned e, uint6
 	return tdr_value(t->tdr, idx, e, v) || tdcs_control_value(t, idx, e, v) || tdcs_other_value(t, idx, e, v);
 }
 
-/* The host read mask of entry idx: DEBUG TDs use dbg_rd, others prod_rd; 0 for hidden
- * entries and for fields this module does not keep. */
+/* The accessor's masks of an entry: the guest's, or the host's of a DEBUG (dbg_*) or a
+ * production (prod_*) TD. */
+static uint64_t entry_rd_mask(const struct md_td *t, const struct md_field_desc *d)
+{
+	return t->guest ? d->guest_rd_mask : t->debug ? d->dbg_rd_mask : d->host_rd_mask;
+}
+
+static uint64_t entry_wr_mask(const struct md_td *t, const struct md_field_desc *d)
+{
+	return t->guest ? d->guest_wr_mask : t->debug ? d->dbg_wr_mask : d->host_wr_mask;
+}
+
+/* The accessor's read mask of entry idx; 0 for hidden entries and for fields this module
+ * does not keep. */
 static uint64_t rd_mask(const struct md_td *t, unsigned idx)
 {
 	const struct md_field_desc *d = &md_td_fields[idx];
-	uint64_t mask = t->debug ? d->dbg_rd_mask : d->host_rd_mask, v;
+	uint64_t mask = entry_rd_mask(t, d), v;
 
 	return mask && visible(t, idx) && element_value(t, idx, 0, &v) ? mask : 0;
 }
@@ -221,8 +235,9 @@ static uint64_t cpuid_read(const struct md_td *t, uint64_t id, uint64_t *value, 
 	int i = cpuid_index(t->m, FIELD_CODE(id));
 	const struct cpuid_regs *r;
 
-	if (i < 0)
-		return TDX_METADATA_FIELD_ID_INCORRECT;
+	if (i < 0) /* the real module answers the TD itself "not readable" for a leaf it lacks */
+		return (t->guest && !(FIELD_CODE(id) & CPUID_CODE_RESERVED)) ? TDX_METADATA_FIELD_NOT_READABLE
+									 : TDX_METADATA_FIELD_ID_INCORRECT;
 	if (!cpuid_readable(t, (unsigned)i))
 		return TDX_METADATA_FIELD_NOT_READABLE;
 	r = &t->tdcs->cpuid_values[i];
@@ -328,17 +343,35 @@ static uint64_t cpuid_write_status(const struct md_td *t, uint64_t id)
 	int i = cpuid_index(t->m, FIELD_CODE(id));
 
 	if (i < 0)
-		return TDX_METADATA_FIELD_ID_INCORRECT;
+		return (t->guest && !(FIELD_CODE(id) & CPUID_CODE_RESERVED)) ? TDX_METADATA_FIELD_NOT_READABLE
+									 : TDX_METADATA_FIELD_ID_INCORRECT;
 	if (module_cpuid_tables(t->m)->lookup[i].faulting || !t->tdcs->cpuid_valid[i])
 		return TDX_METADATA_FIELD_NOT_READABLE;
 	return TDX_METADATA_FIELD_NOT_WRITABLE;
+}
+
+/* TD_CTLS as the TD writes it (TDG.VM.WR; the host has no write mask for it): the only bit
+ * of 1.5.01, PENDING_VE_DISABLE, may change only if the host allowed it at TDH.MNG.INIT
+ * with CONFIG_FLAGS.FLEXIBLE_PENDING_VE; a write that keeps the value is accepted. */
+static uint64_t write_td_ctls(const struct md_td *t, uint64_t old, uint64_t value, uint64_t combined)
+{
+	uint64_t next = (old & ~combined) | (value & combined);
+
+	if (((next ^ old) & TD_CTLS_PENDING_VE_DISABLE_MASK) &&
+	    !(t->tdcs->config_flags & CONFIG_FLAGS_FLEXIBLE_PENDING_VE_MASK))
+		return TDX_METADATA_FIELD_VALUE_NOT_VALID;
+	if (next & TD_CTLS_RESERVED_MASK)
+		return TDX_METADATA_FIELD_VALUE_NOT_VALID;
+	__atomic_store_n(&t->tdcs->td_ctls, next, __ATOMIC_RELAXED);
+	return TDX_SUCCESS;
 }
 
 /* access_rules "Write": combined mask = entry mask & request; requested bits outside the
  * entry mask must keep their value. Of the fields 1.5.01 lets the host write, this module
  * keeps only HP_LOCK_TIMEOUT; VM_CTLS and NOTIFY_ENABLES are not kept (they read as
  * NOT_READABLE), so writing them is refused as NOT_WRITABLE instead of storing a value that
- * nothing would honour. */
+ * nothing would honour. The TD itself may write TD_CTLS (and NOTIFY_ENABLES, refused the
+ * same way). */
 uint64_t md_td_write(const struct md_td *t, uint64_t id, uint64_t value, uint64_t wr_request, uint64_t *old)
 {
 	const struct md_field_desc *d;
@@ -351,17 +384,20 @@ uint64_t md_td_write(const struct md_td *t, uint64_t id, uint64_t value, uint64_
 	if (ret)
 		return ret;
 	d = &md_td_fields[idx];
-	wr = t->debug ? d->dbg_wr_mask : d->host_wr_mask;
+	wr = entry_wr_mask(t, d);
 	combined = wr & wr_request;
 	if (!combined || !element_value(t, idx, elem, &v))
 		return TDX_METADATA_FIELD_NOT_WRITABLE;
 	if ((v ^ value) & wr_request & ~wr)
 		return TDX_METADATA_FIELD_VALUE_NOT_VALID;
-	if (idx != MD_TD_FIELDS_HP_LOCK_TIMEOUT_IDX)
+	if (idx == MD_TD_FIELDS_HP_LOCK_TIMEOUT_IDX)
+		ret = write_hp_lock_timeout(t, value, combined);
+	else if (idx == MD_TD_FIELDS_TD_CTLS_IDX)
+		ret = write_td_ctls(t, v, value, combined);
+	else
 		return TDX_METADATA_FIELD_NOT_WRITABLE;
-	ret = write_hp_lock_timeout(t, value, combined);
 	if (!ret)
-		*old = v & md_elem_size_mask(d) & (t->debug ? d->dbg_rd_mask : d->host_rd_mask);
+		*old = v & md_elem_size_mask(d) & entry_rd_mask(t, d);
 	return ret;
 }
 

@@ -4,18 +4,18 @@
 #include "td_guest.h"
 
 #define TDG_HANDLER_TDG_VP_VMCALL tdg_vp_vmcall
-#define TDG_HANDLER_TDG_VP_INFO NULL
+#define TDG_HANDLER_TDG_VP_INFO tdg_vp_info
 #define TDG_HANDLER_TDG_MR_RTMR_EXTEND tdg_mr_rtmr_extend
-#define TDG_HANDLER_TDG_VP_VEINFO_GET NULL
+#define TDG_HANDLER_TDG_VP_VEINFO_GET tdg_vp_veinfo_get
 #define TDG_HANDLER_TDG_MR_REPORT tdg_mr_report
-#define TDG_HANDLER_TDG_VP_CPUIDVE_SET NULL
+#define TDG_HANDLER_TDG_VP_CPUIDVE_SET tdg_vp_cpuidve_set
 #define TDG_HANDLER_TDG_MEM_PAGE_ACCEPT tdg_mem_page_accept
-#define TDG_HANDLER_TDG_VM_RD NULL
-#define TDG_HANDLER_TDG_VM_WR NULL
+#define TDG_HANDLER_TDG_VM_RD tdg_vm_rd
+#define TDG_HANDLER_TDG_VM_WR tdg_vm_wr
 #define TDG_HANDLER_TDG_VP_RD NULL
 #define TDG_HANDLER_TDG_VP_WR NULL
-#define TDG_HANDLER_TDG_SYS_RD NULL
-#define TDG_HANDLER_TDG_SYS_RDALL NULL
+#define TDG_HANDLER_TDG_SYS_RD tdg_sys_rd
+#define TDG_HANDLER_TDG_SYS_RDALL tdg_sys_rdall
 #define TDG_HANDLER_TDG_SERVTD_RD NULL
 #define TDG_HANDLER_TDG_SERVTD_WR NULL
 #define TDG_HANDLER_TDG_MR_VERIFYREPORT tdg_mr_verifyreport

@@ -104,4 +104,27 @@ uint64_t tdg_mr_report(struct td_guest *g);
 uint64_t tdg_mr_verifyreport(struct td_guest *g);
 uint64_t tdg_mem_page_accept(struct td_guest *g);
 
+/* The VE_INFO block of a vCPU (TDVPS page 0, VE_INFO layout of structures.json): what the
+ * module leaves for the guest's #VE handler; TDG.VP.VEINFO.GET reads and releases it. */
+struct td_ve_info {
+	uint32_t exit_reason;
+	uint32_t valid; /* VE_INFO_VALID or 0 */
+	uint64_t exit_qualification;
+	uint64_t gla;
+	uint64_t gpa;
+	uint16_t eptp_index;
+	uint32_t instr_len;
+	uint32_t instr_info;
+};
+void td_ve_info_get(const struct tdvps_pages *pg, struct td_ve_info *vi);
+void td_ve_info_put(const struct tdvps_pages *pg, const struct td_ve_info *vi);
+
+uint64_t tdg_vp_info(struct td_guest *g);
+uint64_t tdg_vp_veinfo_get(struct td_guest *g);
+uint64_t tdg_vp_cpuidve_set(struct td_guest *g);
+uint64_t tdg_vm_rd(struct td_guest *g);
+uint64_t tdg_vm_wr(struct td_guest *g);
+uint64_t tdg_sys_rd(struct td_guest *g);
+uint64_t tdg_sys_rdall(struct td_guest *g);
+
 #endif

@@ -34,8 +34,6 @@
 #define EXCEPTION_BITMAP_MC BIT64(18)
 #define XSAVE_XCOMP_BV_OFFSET 0x208u           /* XSAVE header after the 512-byte legacy area */
 #define XCOMP_BV_COMPACT BIT64(63)
-#define GPAW_MAX_PA_WIDE 52u
-#define GPAW_MAX_PA_NARROW 48u
 
 /* CR0/CR4 guest-host masks and read shadows as 1.5.01 builds them. The simulated CPU model
  * carries no VMX capability MSRs, so the fixed-bit MSRs take their usual hardware values:
