@@ -191,8 +191,8 @@ static double ns_per_call(struct plat *p, uint64_t leaf, uint64_t rdx, int n)
 
 	for (int i = 0; i < n; i++) {
 		memset(&r, 0, sizeof(r));
-		r.r[REG_RAX] = leaf;
-		r.r[REG_RDX] = rdx;
+		r.r[TDX_REG_RAX] = leaf;
+		r.r[TDX_REG_RDX] = rdx;
 		plat_seamcall(p, 0, &r);
 	}
 	return (now() - t0) * 1e9 / n;

@@ -280,10 +280,10 @@ static bool rdmd(struct fz *f, uint64_t pa, uint8_t *pt, uint64_t *owner)
 
 	check_status(f, TDH_PHYMEM_PAGE_RDMD_LEAF, st);
 	if (st == TDX_SUCCESS) {
-		*pt = (uint8_t)r.r[REG_RCX];
-		*owner = r.r[REG_RDX];
-		if (r.r[REG_RCX] > 0xff)
-			violation(f, "RDMD of %#llx: page type %#llx", pa, r.r[REG_RCX]);
+		*pt = (uint8_t)r.r[TDX_REG_RCX];
+		*owner = r.r[TDX_REG_RDX];
+		if (r.r[TDX_REG_RCX] > 0xff)
+			violation(f, "RDMD of %#llx: page type %#llx", pa, r.r[TDX_REG_RCX]);
 		return true;
 	}
 	if (hi == TDX_OPERAND_BUSY)
@@ -419,7 +419,7 @@ static void host_action(struct fz *f)
 			do {
 				st = seamcall(f, 0, TDH_SYS_TDMR_INIT_LEAF, f->h->tdmrs[i].base, 0, 0, 0, &r);
 				check_status(f, TDH_SYS_TDMR_INIT_LEAF, st);
-			} while (st == TDX_SUCCESS && r.r[REG_RDX] < f->h->tdmrs[i].base + f->h->tdmrs[i].size &&
+			} while (st == TDX_SUCCESS && r.r[TDX_REG_RDX] < f->h->tdmrs[i].base + f->h->tdmrs[i].size &&
 				 ++calls < 4096);
 			if (f->verbose)
 				fprintf(stderr, "  [%u] TDMR.INIT loop on TDMR %u: %u calls, last %#llx\n", f->step, i, calls + 1,

@@ -59,15 +59,15 @@ uint64_t fx_call(struct fx *f, unsigned lp, uint64_t rax, uint64_t rcx, uint64_t
 {
 	struct tdx_regs r = { { 0 } };
 
-	r.r[REG_RAX] = rax;
-	r.r[REG_RCX] = rcx;
-	r.r[REG_RDX] = rdx;
-	r.r[REG_R8] = r8;
-	r.r[REG_R9] = r9;
+	r.r[TDX_REG_RAX] = rax;
+	r.r[TDX_REG_RCX] = rcx;
+	r.r[TDX_REG_RDX] = rdx;
+	r.r[TDX_REG_R8] = r8;
+	r.r[TDX_REG_R9] = r9;
 	plat_seamcall(f->p, lp, &r);
 	if (out)
 		*out = r;
-	return r.r[REG_RAX];
+	return r.r[TDX_REG_RAX];
 }
 
 bool fx_sys_and_lp_init(struct fx *f)
@@ -358,7 +358,7 @@ uint64_t fx_tdcall(struct fx *f, struct fx_td1 *t, struct plat_guest_regs *io)
 	struct tdx_regs r = { { 0 } };
 
 	plat_set_guest_engine(f->p, &tdcall_engine, &g);
-	r.r[REG_RCX] = t->vp[0];
+	r.r[TDX_REG_RCX] = t->vp[0];
 	return tdh_vp_enter(f->h, 0, &r);
 }
 

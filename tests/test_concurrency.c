@@ -20,7 +20,7 @@ static void *readers(void *arg)
 		struct tdx_regs r;
 		struct tdx_module_args a;
 		uint64_t st = fx_call(w->f, w->lp, TDH_SYS_RD_LEAF, 0, MD_SYS_FIELDS_MAX_TDMRS_FIELD_ID, 0, 0, &r);
-		if (st != TDX_SUCCESS || r.r[REG_R8] != 64)
+		if (st != TDX_SUCCESS || r.r[TDX_REG_R8] != 64)
 			w->bad++;
 		/* everybody reads the metadata of the same pages */
 		st = tdh_phymem_page_rdmd(w->f->h, w->lp, 256 * MiB + (i % 16) * 4096, &a);
@@ -190,7 +190,7 @@ static void *et_enterer(void *arg)
 
 	for (unsigned i = 0; i < w->rounds; i++) {
 		struct tdx_regs io = { { 0 } };
-		io.r[REG_RCX] = w->t->vp[0];
+		io.r[TDX_REG_RCX] = w->t->vp[0];
 		uint64_t st = tdh_vp_enter(w->f->h, 0, &io);
 		if (st == 77)
 			w->entered++;

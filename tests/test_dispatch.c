@@ -22,7 +22,7 @@ TEST(seamcall_without_module_is_vmfailinvalid)
 	fx_small_config(&cfg);
 	REQUIRE(sim_create(&s, &cfg, NULL, NULL, NULL, err, sizeof(err)) == 0);
 	plat_lp_set_vmx(s.plat, 0, true);
-	r.r[REG_RAX] = TDH_SYS_INIT_LEAF;
+	r.r[TDX_REG_RAX] = TDH_SYS_INIT_LEAF;
 	CHECK_EQ(plat_seamcall(s.plat, 0, &r), TDX_SEAMCALL_VMFAILINVALID);
 	/* and the host's errno for it */
 	CHECK_EQ(tdx_cpu_enable(&s.host, 0), -ENODEV);

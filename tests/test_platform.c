@@ -191,7 +191,7 @@ TEST(platform_seamrr_disabled)
 	plat_lp_set_vmx(s.plat, 0, true);
 	{
 		struct tdx_regs r = { { 0 } };
-		r.r[REG_RAX] = TDH_SYS_INIT_LEAF;
+		r.r[TDX_REG_RAX] = TDH_SYS_INIT_LEAF;
 		CHECK_EQ(plat_seamcall(s.plat, 0, &r), TDX_SEAMCALL_UD);
 	}
 	sim_destroy(&s);

@@ -45,8 +45,8 @@ TEST(sys_info_contents)
 	info = host_alloc_phys(f.h, 1024, 1024, 0);
 	cmr = host_alloc_phys(f.h, 512, 512, 0);
 	REQUIRE_EQ(fx_call(&f, 0, TDH_SYS_INFO_LEAF, info, 4096, cmr, 64, &r), TDX_SUCCESS);
-	CHECK_EQ(r.r[REG_RDX], 1024);
-	CHECK_EQ(r.r[REG_R9], 32);
+	CHECK_EQ(r.r[TDX_REG_RDX], 1024);
+	CHECK_EQ(r.r[TDX_REG_R9], 32);
 	plat_host_read(f.p, info, &si, sizeof(si));
 	plat_host_read(f.p, cmr, cmrs, sizeof(cmrs));
 	CHECK_EQ(si.vendor_id, 0x8086);

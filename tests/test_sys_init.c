@@ -7,8 +7,8 @@ TEST(sys_init_success_then_not_pending)
 	struct tdx_regs r;
 	REQUIRE(fx_create(&f));
 	CHECK_EQ(fx_call(&f, 0, TDH_SYS_INIT_LEAF, 0, 0, 0, 0, &r), TDX_SUCCESS);
-	CHECK_EQ(r.r[REG_RCX], 0);
-	CHECK_EQ(r.r[REG_RDX], 0);
+	CHECK_EQ(r.r[TDX_REG_RCX], 0);
+	CHECK_EQ(r.r[TDX_REG_RDX], 0);
 	CHECK_EQ(fx_call(&f, 1, TDH_SYS_INIT_LEAF, 0, 0, 0, 0, NULL), TDX_SYS_INIT_NOT_PENDING);
 	fx_destroy(&f);
 }
@@ -46,9 +46,9 @@ TEST(sys_init_incorrect_cpuid_value)
 	c.ecx &= ~(1u << 13);
 	plat_cpuid_override(f.p, 0, 1, 0, &c);
 	CHECK_EQ(fx_call(&f, 0, TDH_SYS_INIT_LEAF, 0, 0, 0, 0, &r), TDX_INCORRECT_CPUID_VALUE);
-	CHECK_EQ(r.r[REG_RCX], 1 | (0xffffffffull << 32));
-	CHECK_EQ(r.r[REG_R8] & 0xffffffff, cpuid_tables_tdx_1_5_01.lookup[0].verify_mask.ecx);
-	CHECK_EQ(r.r[REG_R10] & 0xffffffff, cpuid_tables_tdx_1_5_01.lookup[0].verify_value.ecx);
+	CHECK_EQ(r.r[TDX_REG_RCX], 1 | (0xffffffffull << 32));
+	CHECK_EQ(r.r[TDX_REG_R8] & 0xffffffff, cpuid_tables_tdx_1_5_01.lookup[0].verify_mask.ecx);
+	CHECK_EQ(r.r[TDX_REG_R10] & 0xffffffff, cpuid_tables_tdx_1_5_01.lookup[0].verify_value.ecx);
 	fx_destroy(&f);
 }
 

@@ -56,8 +56,8 @@ TEST(lp_init_inconsistent_cpuid)
 	c.ebx ^= 1u << 9;
 	plat_cpuid_override(f.p, 3, 7, 0, &c);
 	CHECK_EQ(fx_call(&f, 3, TDH_SYS_LP_INIT_LEAF, 0, 0, 0, 0, &r), TDX_INCONSISTENT_CPUID_FIELD);
-	CHECK_EQ(r.r[REG_RCX], 7);
-	CHECK(r.r[REG_RDX] != 0 || r.r[REG_R8] != 0);
+	CHECK_EQ(r.r[TDX_REG_RCX], 7);
+	CHECK(r.r[TDX_REG_RDX] != 0 || r.r[TDX_REG_R8] != 0);
 	/* the LP was not initialised, others still can be */
 	CHECK_EQ(fx_call(&f, 1, TDH_SYS_LP_INIT_LEAF, 0, 0, 0, 0, NULL), TDX_SUCCESS);
 	fx_destroy(&f);

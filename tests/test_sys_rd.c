@@ -5,8 +5,8 @@ static uint64_t rd(struct fx *f, uint64_t id, uint64_t *val, uint64_t *next)
 {
 	struct tdx_regs r;
 	uint64_t st = fx_call(f, 0, TDH_SYS_RD_LEAF, 0, id, 0, 0, &r);
-	*val = r.r[REG_R8];
-	*next = r.r[REG_RDX];
+	*val = r.r[TDX_REG_R8];
+	*next = r.r[TDX_REG_RDX];
 	return st;
 }
 

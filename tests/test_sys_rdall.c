@@ -5,7 +5,7 @@ static uint64_t rd1(struct fx *f, uint64_t id)
 {
 	struct tdx_regs r;
 	fx_call(f, 0, TDH_SYS_RD_LEAF, 0, id, 0, 0, &r);
-	return r.r[REG_R8];
+	return r.r[TDX_REG_R8];
 }
 
 /* Walk one list page; returns the number of elements, checking each against TDH.SYS.RD. */
@@ -49,7 +49,7 @@ TEST(sys_rdall_dumps_everything)
 		REQUIRE(st == TDX_SUCCESS || st == TDX_METADATA_LIST_OVERFLOW);
 		plat_host_read(f.p, page, q, sizeof(q));
 		got += check_page(&f, q, &bad);
-		id = r.r[REG_R8];
+		id = r.r[TDX_REG_R8];
 		pages++;
 		CHECK(st == TDX_SUCCESS ? id == UINT64_MAX : id != UINT64_MAX);
 	} while (st == TDX_METADATA_LIST_OVERFLOW && pages < 16);
@@ -72,7 +72,7 @@ TEST(sys_rdall_operand_checks)
 	/* starting in the middle of a field, or with the wrong element size */
 	CHECK_EQ(fx_call(&f, 0, TDH_SYS_RDALL_LEAF, 0, page, MD_SYS_FIELDS_CPUID_CONFIG_VALUES_FIELD_ID + 1, 0, &r),
 		 TDX_METADATA_FIELD_ID_INCORRECT);
-	CHECK_EQ(r.r[REG_R8], UINT64_MAX);
+	CHECK_EQ(r.r[TDX_REG_R8], UINT64_MAX);
 	CHECK_EQ(fx_call(&f, 0, TDH_SYS_RDALL_LEAF, 0, page, MD_SYS_FIELDS_MAJOR_VERSION_FIELD_ID ^ (1ull << 33), 0, NULL),
 		 TDX_METADATA_FIELD_ID_INCORRECT);
 	/* starting at a field works */

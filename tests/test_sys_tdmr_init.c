@@ -36,15 +36,15 @@ TEST(tdmr_init_progress_and_completion)
 		REQUIRE_EQ(fx_call(&f, 0, TDH_SYS_TDMR_INIT_LEAF, base, 0, 0, 0, &r), TDX_SUCCESS);
 		calls++;
 		if (calls < GiB / chunk)
-			CHECK_EQ(r.r[REG_RDX], base); /* rounded down to 1 GiB until the block is done */
-		if (r.r[REG_RDX] >= base + GiB)
+			CHECK_EQ(r.r[TDX_REG_RDX], base); /* rounded down to 1 GiB until the block is done */
+		if (r.r[TDX_REG_RDX] >= base + GiB)
 			break;
 		REQUIRE(calls < 1000);
 	}
 	CHECK_EQ(calls, GiB / chunk);
-	CHECK_EQ(r.r[REG_RDX], base + GiB);
+	CHECK_EQ(r.r[TDX_REG_RDX], base + GiB);
 	CHECK_EQ(fx_call(&f, 0, TDH_SYS_TDMR_INIT_LEAF, base, 0, 0, 0, &r), TDX_TDMR_ALREADY_INITIALIZED);
-	CHECK_EQ(r.r[REG_RDX], 0);
+	CHECK_EQ(r.r[TDX_REG_RDX], 0);
 	fx_destroy(&f);
 }
 

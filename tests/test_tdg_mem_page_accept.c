@@ -63,7 +63,7 @@ static uint64_t enter(struct fx *f, struct fx_td1 *t, struct guest *g, struct td
 	g->run = 0;
 	plat_set_guest_engine(f->p, &engine, g);
 	memset(vmm, 0, sizeof(*vmm));
-	vmm->r[REG_RCX] = t->vp[0];
+	vmm->r[TDX_REG_RCX] = t->vp[0];
 	return tdh_vp_enter(f->h, 0, vmm);
 }
 
@@ -253,9 +253,9 @@ TEST(tdg_accept_ept_violation_exits)
 	/* no SEPT page below the root entry: the walk stops at level 3 (FREE, not a leaf) */
 	CHECK_EQ(accept(&f, &t, ACCEPT(GPA_4K, 0), &g, &vmm), EXIT_EPT_VIOLATION);
 	CHECK_EQ(g.run, 1u);
-	CHECK_EQ(vmm.r[REG_RCX], EPT_VIOL_QUAL_DATA_WRITE);
-	CHECK_EQ(vmm.r[REG_RDX], eeq_accept(0, 3, 0, 0));
-	CHECK_EQ(vmm.r[REG_R8], GPA_4K);
+	CHECK_EQ(vmm.r[TDX_REG_RCX], EPT_VIOL_QUAL_DATA_WRITE);
+	CHECK_EQ(vmm.r[TDX_REG_RDX], eeq_accept(0, 3, 0, 0));
+	CHECK_EQ(vmm.r[TDX_REG_R8], GPA_4K);
 	/* the next entry finds the guest still on the TDCALL, RAX still the leaf */
 	rip = g.seen[0].rip;
 	memset(&g, 0, sizeof(g));
@@ -267,15 +267,15 @@ TEST(tdg_accept_ept_violation_exits)
 	/* FREE 4 KiB entry (SEPT pages present, nothing AUGed) */
 	REQUIRE_EQ(fx_td1_map(&f, &t, GPA_4K, NULL), TDX_SUCCESS);
 	CHECK_EQ(accept(&f, &t, ACCEPT(free_gpa, 0), &g, &vmm), EXIT_EPT_VIOLATION);
-	CHECK_EQ(vmm.r[REG_RDX], eeq_accept(0, 0, 0, 0));
-	CHECK_EQ(vmm.r[REG_R8], free_gpa);
+	CHECK_EQ(vmm.r[TDX_REG_RDX], eeq_accept(0, 0, 0, 0));
+	CHECK_EQ(vmm.r[TDX_REG_R8], free_gpa);
 
 	/* PENDING_BLOCKED: the host blocked the page before the guest accepted it */
 	REQUIRE_EQ(tdh_mem_range_block(f.h, 0, t.td.tdr, GPA_4K, 0, &a), TDX_SUCCESS);
 	REQUIRE(sept_rd(&f, &t, GPA_4K, 0, &rdx) != UINT64_MAX);
 	CHECK_EQ(accept(&f, &t, ACCEPT(GPA_4K, 0), &g, &vmm), EXIT_EPT_VIOLATION);
-	CHECK_EQ(vmm.r[REG_RDX], eeq_accept(0, 0, ARCH_STATE(rdx), 1));
-	CHECK_EQ(vmm.r[REG_RCX], EPT_VIOL_QUAL_DATA_WRITE); /* no permissions found */
+	CHECK_EQ(vmm.r[TDX_REG_RDX], eeq_accept(0, 0, ARCH_STATE(rdx), 1));
+	CHECK_EQ(vmm.r[TDX_REG_RCX], EPT_VIOL_QUAL_DATA_WRITE); /* no permissions found */
 	fx_destroy(&f);
 }
 
@@ -294,8 +294,8 @@ TEST(tdg_accept_2m)
 	/* 4 KiB inside a PENDING 2 MiB leaf: the walk stops at the leaf above the request */
 	CHECK_EQ(accept(&f, &t, ACCEPT(GPA_2M + 0x3000, 0), &g, &vmm), EXIT_EPT_VIOLATION);
 	REQUIRE(sept_rd(&f, &t, GPA_2M, 1, &rdx) != UINT64_MAX);
-	CHECK_EQ(vmm.r[REG_RDX], eeq_accept(0, 1, ARCH_STATE(rdx), 1));
-	CHECK_EQ(vmm.r[REG_R8], GPA_2M + 0x3000);
+	CHECK_EQ(vmm.r[TDX_REG_RDX], eeq_accept(0, 1, ARCH_STATE(rdx), 1));
+	CHECK_EQ(vmm.r[TDX_REG_R8], GPA_2M + 0x3000);
 
 	CHECK_EQ(accept_status(&f, &t, ACCEPT(GPA_2M, 1)), TDX_SUCCESS);
 	CHECK_EQ(sept_rd(&f, &t, GPA_2M, 1, NULL), sept_rd(&f, &t, GPA_2M, 1, NULL) | 7);
@@ -439,14 +439,14 @@ TEST(tdg_ve_on_pending_page_then_df)
 	CHECK_EQ(accept_status(&f, &t, ACCEPT(GPA_4K, 0)), TDX_SUCCESS);
 	ept_violation_run(&g, gpa, qual, 1);
 	CHECK_EQ(enter(&f, &t, &g, &vmm), EXIT_EPT_VIOLATION);
-	CHECK_EQ(vmm.r[REG_R8], GPA_4K);
-	CHECK_EQ(vmm.r[REG_RCX], qual & ~EPT_VIOL_QUAL_CLEARED_ON_TD_EXIT);
-	CHECK_EQ(vmm.r[REG_RDX], 0);
+	CHECK_EQ(vmm.r[TDX_REG_R8], GPA_4K);
+	CHECK_EQ(vmm.r[TDX_REG_RCX], qual & ~EPT_VIOL_QUAL_CLEARED_ON_TD_EXIT);
+	CHECK_EQ(vmm.r[TDX_REG_RDX], 0);
 	/* a shared GPA is the VMM's too */
 	ept_violation_run(&g, GPA_4K | (UINT64_C(1) << 47), 0x2, 1);
 	CHECK_EQ(enter(&f, &t, &g, &vmm), EXIT_EPT_VIOLATION);
-	CHECK_EQ(vmm.r[REG_R8], GPA_4K | (UINT64_C(1) << 47));
-	CHECK_EQ(vmm.r[REG_RDX], 0);
+	CHECK_EQ(vmm.r[TDX_REG_R8], GPA_4K | (UINT64_C(1) << 47));
+	CHECK_EQ(vmm.r[TDX_REG_RDX], 0);
 	fx_destroy(&f);
 }
 
@@ -463,12 +463,12 @@ TEST(tdg_pending_page_td_exit_with_sept_ve_disable)
 	ept_violation_run(&g, GPA_4K + 8, 0x1, 1);
 	CHECK_EQ(enter(&f, &t, &g, &vmm), EXIT_EPT_VIOLATION);
 	CHECK_EQ(g.run, 1u);
-	CHECK_EQ(vmm.r[REG_RDX], VMX_EEQ_TYPE_PENDING_EPT_VIOLATION);
-	CHECK_EQ(vmm.r[REG_R8], GPA_4K);
+	CHECK_EQ(vmm.r[TDX_REG_RDX], VMX_EEQ_TYPE_PENDING_EPT_VIOLATION);
+	CHECK_EQ(vmm.r[TDX_REG_R8], GPA_4K);
 	CHECK_EQ(ve_info_u64(&f, &t, VE_INFO_OFF_VALID, VE_INFO_SZ_VALID), 0);
 	/* a never-mapped GPA: a plain EPT violation */
 	ept_violation_run(&g, GPA_4K + 0x1000, 0x1, 1);
 	CHECK_EQ(enter(&f, &t, &g, &vmm), EXIT_EPT_VIOLATION);
-	CHECK_EQ(vmm.r[REG_RDX], 0);
+	CHECK_EQ(vmm.r[TDX_REG_RDX], 0);
 	fx_destroy(&f);
 }

@@ -455,11 +455,11 @@ TEST(track_operands_and_epochs)
 	REQUIRE(blk_setup(&t, false));
 	/* allowed from INITIALIZED on; RCX is the TDR and RCX/RDX come back as passed */
 	CHECK_EQ(raw(&t, TDH_MEM_TRACK_LEAF, t.td.tdr, 0x1234, &r), TDX_SUCCESS);
-	CHECK_EQ(r.r[REG_RCX], t.td.tdr);
-	CHECK_EQ(r.r[REG_RDX], 0x1234);
+	CHECK_EQ(r.r[TDX_REG_RCX], t.td.tdr);
+	CHECK_EQ(r.r[TDX_REG_RDX], 0x1234);
 	CHECK_EQ(td_epoch(&t), 2);
 	CHECK_EQ(raw(&t, TDH_MEM_TRACK_LEAF, t.td.tdr + 0x800, 0x1234, &r), TDX_OPERAND_INVALID + OPERAND_ID_RCX);
-	CHECK_EQ(r.r[REG_RDX], 0x1234);
+	CHECK_EQ(r.r[TDX_REG_RDX], 0x1234);
 	CHECK_EQ(tdh_mem_track(t.f.h, 0, t.td.tdr | (1ull << plat_hkid_shift(t.f.p))), TDX_OPERAND_INVALID + OPERAND_ID_RCX);
 	CHECK_EQ(tdh_mem_track(t.f.h, 0, 3 * GiB), TDX_OPERAND_ADDR_RANGE_ERROR + OPERAND_ID_RCX);
 	CHECK_EQ(tdh_mem_track(t.f.h, 0, t.sept[1]), TDX_PAGE_METADATA_INCORRECT + OPERAND_ID_RCX);
@@ -506,16 +506,16 @@ TEST(sept_remove_operand_and_state_errors)
 	/* version 1 reports no L2 pages; there is no version 2 */
 	CHECK_EQ(raw(&t, TDH_MEM_SEPT_REMOVE_LEAF | (2ull << 16), GPA0 | 1, t.td.tdr, &r), TDX_OPERAND_INVALID + OPERAND_ID_RAX);
 	CHECK_EQ(raw(&t, TDH_MEM_SEPT_REMOVE_LEAF | (1ull << 16), GPA0 | 1, t.td.tdr, &r), TDX_EPT_PAGE_NOT_FREE + OPERAND_ID_RCX);
-	CHECK_EQ(r.r[REG_R9], NULL_PA);
-	CHECK_EQ(r.r[REG_R10], NULL_PA);
-	CHECK_EQ(r.r[REG_R11], NULL_PA);
+	CHECK_EQ(r.r[TDX_REG_R9], NULL_PA);
+	CHECK_EQ(r.r[TDX_REG_R10], NULL_PA);
+	CHECK_EQ(r.r[TDX_REG_R11], NULL_PA);
 	for (unsigned i = 0; i < NR_DATA; i++) {
 		CHECK_EQ(tdh_mem_page_remove(t.f.h, 0, t.td.tdr, GPA0 + i * 4096, 0, &a), TDX_SUCCESS);
 		disown(&t, t.data[i]);
 	}
 	CHECK_EQ(raw(&t, TDH_MEM_SEPT_REMOVE_LEAF | (1ull << 16), GPA0 | 1, t.td.tdr, &r), TDX_SUCCESS);
-	CHECK_EQ(r.r[REG_RCX], t.sept[1]);
-	CHECK_EQ(r.r[REG_R9], NULL_PA);
+	CHECK_EQ(r.r[TDX_REG_RCX], t.sept[1]);
+	CHECK_EQ(r.r[TDX_REG_R9], NULL_PA);
 	disown(&t, t.sept[1]);
 	blk_teardown(&t);
 }
@@ -549,20 +549,20 @@ TEST(sept_rd_reports_every_level)
 	CHECK_EQ(tdh_mem_sept_rd(t.f.h, 0, t.td.tdr + 2, GPA0, 0, &a), TDX_OPERAND_INVALID + OPERAND_ID_RDX);
 	CHECK_EQ(tdh_mem_sept_rd(t.f.h, 0, t.data[0], GPA0, 0, &a), TDX_PAGE_METADATA_INCORRECT + OPERAND_ID_RDX);
 	/* RDX bit 0 (L2 attributes) is for debug TDs only */
-	r.r[REG_R8] = 0;
+	r.r[TDX_REG_R8] = 0;
 	CHECK_EQ(raw(&t, TDH_MEM_SEPT_RD_LEAF, GPA0, t.td.tdr | 1, &r), TDX_OPERAND_INVALID + OPERAND_ID_RDX);
-	CHECK_EQ(r.r[REG_RCX], 0);
+	CHECK_EQ(r.r[TDX_REG_RCX], 0);
 	blk_teardown(&t);
 
 	fx_td_params_default(&p);
 	p.attributes = TD_ATTRIBUTES_DEBUG_MASK;
 	REQUIRE(blk_setup_params(&t, &p, false));
 	CHECK_EQ(fx_call(&t.f, 0, TDH_MEM_SEPT_RD_LEAF, GPA0, t.td.tdr | 1, 0x5555, 0, &r), TDX_SUCCESS);
-	CHECK_EQ(r.r[REG_RCX], MAPPED_4K(t.data[0]));
-	CHECK_EQ(r.r[REG_RDX], ARCH_INFO(0, PUB_MAPPED));
-	CHECK_EQ(r.r[REG_R8], 0); /* no L2 VM aliases the GPA */
+	CHECK_EQ(r.r[TDX_REG_RCX], MAPPED_4K(t.data[0]));
+	CHECK_EQ(r.r[TDX_REG_RDX], ARCH_INFO(0, PUB_MAPPED));
+	CHECK_EQ(r.r[TDX_REG_R8], 0); /* no L2 VM aliases the GPA */
 	CHECK_EQ(fx_call(&t.f, 0, TDH_MEM_SEPT_RD_LEAF, GPA0, t.td.tdr, 0x5555, 0, &r), TDX_SUCCESS);
-	CHECK_EQ(r.r[REG_R8], 0x5555); /* R8 is written only when asked for */
+	CHECK_EQ(r.r[TDX_REG_R8], 0x5555); /* R8 is written only when asked for */
 	blk_teardown(&t);
 }
 

@@ -104,16 +104,16 @@ static uint64_t sept_add_raw(struct fx *f, unsigned version, uint64_t rcx, uint6
 {
 	struct tdx_regs r = { { 0 } };
 
-	r.r[REG_RAX] = TDH_MEM_SEPT_ADD_LEAF | ((uint64_t)version << 16);
-	r.r[REG_RCX] = rcx;
-	r.r[REG_RDX] = rdx;
-	r.r[REG_R8] = r8;
-	r.r[REG_R9] = r9;
-	r.r[REG_R10] = r10;
-	r.r[REG_R11] = r11;
+	r.r[TDX_REG_RAX] = TDH_MEM_SEPT_ADD_LEAF | ((uint64_t)version << 16);
+	r.r[TDX_REG_RCX] = rcx;
+	r.r[TDX_REG_RDX] = rdx;
+	r.r[TDX_REG_R8] = r8;
+	r.r[TDX_REG_R9] = r9;
+	r.r[TDX_REG_R10] = r10;
+	r.r[TDX_REG_R11] = r11;
 	plat_seamcall(f->p, 0, &r);
 	*out = r;
-	return r.r[REG_RAX];
+	return r.r[TDX_REG_RAX];
 }
 
 TEST(mem_leaves_need_an_initialised_td)
@@ -171,7 +171,7 @@ TEST(sept_add_version_and_handle_checks)
 	CHECK_EQ(sept_add_raw(&f, 2, 3, td.tdr, page, NULL_PA, NULL_PA, NULL_PA, &r), TDX_OPERAND_INVALID + OPERAND_ID_RAX);
 	CHECK_EQ(sept_add_raw(&f, 1, 3, td.tdr, page, fx_page(&f), NULL_PA, NULL_PA, &r),
 		 TDX_OPERAND_INVALID + OPERAND_ID_RAX);
-	CHECK_EQ(r.r[REG_R8], page); /* refused before any output is written */
+	CHECK_EQ(r.r[TDX_REG_R8], page); /* refused before any output is written */
 	CHECK_EQ(sept_add_raw(&f, 1, 3, td.tdr, page, NULL_PA, NULL_PA, 0, &r), TDX_OPERAND_INVALID + OPERAND_ID_RAX);
 	/* TD_HANDLE_AND_FLAGS reserved bits 11:1 and 63:52 */
 	CHECK_EQ(sept_add_raw(&f, 0, 3, td.tdr | 2, page, 0, 0, 0, &r), TDX_OPERAND_INVALID + OPERAND_ID_RDX);
@@ -180,8 +180,8 @@ TEST(sept_add_version_and_handle_checks)
 	/* version 1 reports R8 even on failure: bit 63 of the input is ignored */
 	CHECK_EQ(sept_add_raw(&f, 1, 3, td.tdr | 2, page | NOT_USED, NULL_PA, NULL_PA, NULL_PA, &r),
 		 TDX_OPERAND_INVALID + OPERAND_ID_RDX);
-	CHECK_EQ(r.r[REG_R8], page);
-	CHECK_EQ(r.r[REG_R9], NULL_PA);
+	CHECK_EQ(r.r[TDX_REG_R8], page);
+	CHECK_EQ(r.r[TDX_REG_R9], NULL_PA);
 	/* the HKID bits of the TDR field are checked like any explicit HPA */
 	CHECK_EQ(sept_add_raw(&f, 0, 3, td.tdr | ((uint64_t)td.hkid << plat_hkid_shift(f.p)), page, 0, 0, 0, &r),
 		 TDX_OPERAND_INVALID + OPERAND_ID_RDX);
@@ -241,29 +241,29 @@ TEST(sept_add_twice_and_allow_existing)
 	CHECK_EQ(pamt_type(&t.f, p2, NULL), PT_NDA);
 	/* ALLOW_EXISTING, version 0: silent success, nothing done, R8 untouched */
 	CHECK_EQ(sept_add_raw(&t.f, 0, 3, t.td.tdr | ALLOW_EXISTING, p2, 0, 0, 0, &r), TDX_SUCCESS);
-	CHECK_EQ(r.r[REG_R8], p2);
-	CHECK_EQ(r.r[REG_RCX], 0);
+	CHECK_EQ(r.r[TDX_REG_R8], p2);
+	CHECK_EQ(r.r[TDX_REG_RCX], 0);
 	CHECK_EQ(pamt_type(&t.f, p2, NULL), PT_NDA);
 	/* ALLOW_EXISTING, version 1: R8 comes back flagged "not used" */
 	CHECK_EQ(sept_add_raw(&t.f, 1, 3, t.td.tdr | ALLOW_EXISTING, p2, NULL_PA, NULL_PA, NULL_PA, &r), TDX_SUCCESS);
-	CHECK_EQ(r.r[REG_R8], p2 | NOT_USED);
-	CHECK_EQ(r.r[REG_R9], NULL_PA);
-	CHECK_EQ(r.r[REG_R10], NULL_PA);
-	CHECK_EQ(r.r[REG_R11], NULL_PA);
+	CHECK_EQ(r.r[TDX_REG_R8], p2 | NOT_USED);
+	CHECK_EQ(r.r[TDX_REG_R9], NULL_PA);
+	CHECK_EQ(r.r[TDX_REG_R10], NULL_PA);
+	CHECK_EQ(r.r[TDX_REG_R11], NULL_PA);
 	/* version 1 without an L1 page: fine under an existing page, refused under a FREE entry */
 	CHECK_EQ(sept_add_raw(&t.f, 1, 3, t.td.tdr, NULL_PA, NULL_PA, NULL_PA, NULL_PA, &r), TDX_SUCCESS);
-	CHECK_EQ(r.r[REG_R8], NULL_PA);
+	CHECK_EQ(r.r[TDX_REG_R8], NULL_PA);
 	CHECK_EQ(sept_add_raw(&t.f, 1, 2, t.td.tdr, NULL_PA, NULL_PA, NULL_PA, NULL_PA, &r),
 		 TDX_EPT_ENTRY_STATE_INCORRECT + OPERAND_ID_RCX);
-	CHECK_EQ(r.r[REG_RCX], SVE);
-	CHECK_EQ(r.r[REG_RDX], ARCH_INFO(2, PUB_FREE));
+	CHECK_EQ(r.r[TDX_REG_RCX], SVE);
+	CHECK_EQ(r.r[TDX_REG_RDX], ARCH_INFO(2, PUB_FREE));
 	/* version 0 without an L1 page */
 	CHECK_EQ(sept_add_raw(&t.f, 0, 2, t.td.tdr, NULL_PA, 0, 0, 0, &r), TDX_OPERAND_INVALID + OPERAND_ID_R8);
 	/* version 1 that consumes its page: R8 = NULL_PA; bit 63 of the input is ignored */
 	CHECK_EQ(sept_add_raw(&t.f, 1, 2, t.td.tdr, p2 | NOT_USED, NULL_PA, NULL_PA, NULL_PA, &r), TDX_SUCCESS);
-	CHECK_EQ(r.r[REG_R8], NULL_PA);
-	CHECK_EQ(r.r[REG_RCX], 0);
-	CHECK_EQ(r.r[REG_RDX], 0);
+	CHECK_EQ(r.r[TDX_REG_R8], NULL_PA);
+	CHECK_EQ(r.r[TDX_REG_RCX], 0);
+	CHECK_EQ(r.r[TDX_REG_RDX], 0);
 	CHECK_EQ(pamt_type(&t.f, p2, NULL), PT_EPT);
 	fx_destroy(&t.f);
 }

@@ -298,7 +298,7 @@ TEST(promote_demote_mapped_before_finalize)
 	/* DEMOTE with garbage in R9..R11 (no L2 VMs: neither checked nor used) */
 	sept_new = fx_page(&t.f);
 	CHECK_EQ(fx_call(&t.f, 0, TDH_MEM_PAGE_DEMOTE_LEAF, GPA0 | 1, t.td.tdr, sept_new, 0xdead000, &r), TDX_SUCCESS);
-	CHECK_EQ(r.r[REG_R9], 0xdead000);
+	CHECK_EQ(r.r[TDX_REG_R9], 0xdead000);
 	own(&t, sept_new);
 	check_small_leaves(&t, view_mapped, PUB_MAPPED);
 	check_data_pamt(&t, false);

@@ -73,7 +73,7 @@ TEST(mem_rd_wr_refused_for_a_production_td)
 	CHECK_EQ(old, 0);
 	/* refused before the GPA is even looked at, and R8 is cleared */
 	CHECK_EQ(fx_call(&t.f, 0, TDH_MEM_WR_LEAF, t.gpa + 1, t.td.tdr, 0x55, 0, &r), TDX_TD_NON_DEBUG);
-	CHECK_EQ(r.r[REG_R8], 0);
+	CHECK_EQ(r.r[TDX_REG_R8], 0);
 	/* the page is untouched: a debug-off TD's memory never leaves the module in plaintext */
 	REQUIRE_EQ(tdh_mr_extend(t.f.h, 0, t.td.tdr, t.gpa, &a), TDX_SUCCESS);
 	fx_destroy(&t.f);

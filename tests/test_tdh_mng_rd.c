@@ -20,8 +20,8 @@ static uint64_t rd_v1(struct fx *f, struct fx_td *td, uint64_t field_id, uint64_
 	struct tdx_regs r;
 	uint64_t ret = fx_call(f, 0, RD_V1, td->tdr, field_id, 0, 0, &r);
 
-	*value = r.r[REG_R8];
-	*next = r.r[REG_RDX];
+	*value = r.r[TDX_REG_R8];
+	*next = r.r[TDX_REG_RDX];
 	return ret;
 }
 

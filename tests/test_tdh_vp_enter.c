@@ -52,7 +52,7 @@ static void vmcall(struct plat_guest_regs *r, struct plat_guest_exit *ex, uint64
 static uint64_t enter(struct fx *f, unsigned lp, uint64_t rcx, struct tdx_regs *io)
 {
 	memset(io, 0, sizeof(*io));
-	io->r[REG_RCX] = rcx;
+	io->r[TDX_REG_RCX] = rcx;
 	return tdh_vp_enter(f->h, lp, io);
 }
 
@@ -175,15 +175,15 @@ TEST(vp_enter_tdvmcall_roundtrip_and_exits)
 	CHECK_EQ(g.seen[0].gpr[GPR_RCX], 0x7000u);    /* TDH.VP.INIT's RCX */
 	CHECK_EQ(g.seen[0].gpr[GPR_RSI], 0u);         /* vCPU index */
 	/* the VMM sees the selected GPRs only */
-	CHECK_EQ(io.r[REG_RCX], VMCALL_SELECT);
-	CHECK_EQ(io.r[REG_R11], 0x10u);
-	CHECK_EQ(io.r[REG_R12], 0x1212u);
-	CHECK_EQ(io.r[REG_R13], 0x1313u);
-	CHECK_EQ(io.r[REG_RDX], 0u);
+	CHECK_EQ(io.r[TDX_REG_RCX], VMCALL_SELECT);
+	CHECK_EQ(io.r[TDX_REG_R11], 0x10u);
+	CHECK_EQ(io.r[TDX_REG_R12], 0x1212u);
+	CHECK_EQ(io.r[TDX_REG_R13], 0x1313u);
+	CHECK_EQ(io.r[TDX_REG_RDX], 0u);
 	/* KVM answers in R10/R11; the guest resumes after its TDCALL with RAX = 0 */
 	memset(&io, 0, sizeof(io));
-	io.r[REG_RCX] = t.vp[0];
-	io.r[REG_R10] = 0, io.r[REG_R11] = 0x5555, io.r[REG_RDX] = 0x9999;
+	io.r[TDX_REG_RCX] = t.vp[0];
+	io.r[TDX_REG_R10] = 0, io.r[TDX_REG_R11] = 0x5555, io.r[TDX_REG_RDX] = 0x9999;
 	CHECK_EQ(tdh_vp_enter(f.h, 0, &io), VMEXIT_REASON_TDCALL);
 	CHECK_EQ(g.seen[1].rip, UINT64_C(0xFFFFFFF4));
 	CHECK_EQ(g.seen[1].gpr[GPR_RAX], TDX_SUCCESS);
@@ -192,7 +192,7 @@ TEST(vp_enter_tdvmcall_roundtrip_and_exits)
 	CHECK_EQ(g.seen[2].gpr[GPR_RAX], TDX_OPERAND_INVALID | OPERAND_ID_RCX);
 	CHECK_EQ(g.seen[3].gpr[GPR_RAX], TDX_OPERAND_INVALID | OPERAND_ID_RAX);
 	CHECK_EQ(g.runs, 4u); /* three guest stretches inside one TDH.VP.ENTER */
-	CHECK_EQ(io.r[REG_R11], 0x20u);
+	CHECK_EQ(io.r[TDX_REG_R11], 0x20u);
 	CHECK_EQ(g.refcount_inside, 1u);
 	CHECK_EQ(g.track1, TDX_SUCCESS);
 	CHECK_EQ(g.track2, TDX_PREVIOUS_TLB_EPOCH_BUSY);
@@ -201,9 +201,9 @@ TEST(vp_enter_tdvmcall_roundtrip_and_exits)
 	/* an asynchronous exit: qualification (without the guest-linear bits 12:7, as
 	 * tdx_ept_violation_exit_to_vmm clears them), GPA, other GPRs cleared */
 	CHECK_EQ(enter(&f, 0, t.vp[0], &io), 48u);
-	CHECK_EQ(io.r[REG_RCX], 0x1u);
-	CHECK_EQ(io.r[REG_R8], 0x123000u);
-	CHECK_EQ(io.r[REG_R11], 0u);
+	CHECK_EQ(io.r[TDX_REG_RCX], 0x1u);
+	CHECK_EQ(io.r[TDX_REG_R8], 0x123000u);
+	CHECK_EQ(io.r[TDX_REG_R11], 0u);
 	/* a triple fault disables the vCPU for good */
 	CHECK_EQ(enter(&f, 0, t.vp[0], &io), TDX_NON_RECOVERABLE_VCPU | VMEXIT_REASON_TRIPLE_FAULT);
 	CHECK_EQ(enter(&f, 0, t.vp[0], &io), TDX_VCPU_STATE_INCORRECT);

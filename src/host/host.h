@@ -67,7 +67,7 @@ uint64_t tdh_mem_wr(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa, uint64_t 
 uint64_t tdh_mng_wr(struct tdx_host *h, unsigned cpu, uint64_t tdr_pa, uint64_t field_id, uint64_t value,
 		    uint64_t mask, uint64_t *old);
 uint64_t tdh_vp_flush(struct tdx_host *h, unsigned cpu, uint64_t tdvpr_pa);
-/* TDH.VP.ENTER: io->r[REG_RCX] = TDVPR | flags, the other GPRs are the VMM's outputs for a
+/* TDH.VP.ENTER: io->r[TDX_REG_RCX] = TDVPR | flags, the other GPRs are the VMM's outputs for a
  * completed TDG.VP.VMCALL. On return io holds the TD exit (RAX = the returned status). */
 uint64_t tdh_vp_enter(struct tdx_host *h, unsigned cpu, struct tdx_regs *io);
 /* SEPT entry leaves, PAGE_INFO = gpa | level; out gets RCX/RDX (entry details on EPT errors,

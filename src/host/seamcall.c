@@ -25,7 +25,7 @@ uint64_t tdx_seamcall(struct tdx_host *h, unsigned cpu, struct tdx_regs *regs)
 		*regs = in;
 		ret = plat_seamcall(h->plat, cpu, regs);
 	} while (seamcall_retry(ret, &retry));
-	regs->r[REG_RAX] = ret;
+	regs->r[TDX_REG_RAX] = ret;
 	return ret;
 }
 
@@ -35,15 +35,15 @@ uint64_t tdx_seamcall(struct tdx_host *h, unsigned cpu, struct tdx_regs *regs)
 static void args_to_regs(uint64_t leaf, const struct tdx_module_args *a, struct tdx_regs *r)
 {
 	/* Every register in order, the unused ones zero: no block clear (rep stos) first. */
-	r->r[REG_RAX] = leaf;
-	r->r[REG_RCX] = a->rcx;
-	r->r[REG_RDX] = a->rdx;
-	r->r[REG_RBX] = r->r[REG_RSP] = r->r[REG_RBP] = r->r[REG_RSI] = r->r[REG_RDI] = 0;
-	r->r[REG_R8] = a->r8;
-	r->r[REG_R9] = a->r9;
-	r->r[REG_R10] = a->r10;
-	r->r[REG_R11] = a->r11;
-	r->r[REG_R12] = r->r[REG_R13] = r->r[REG_R14] = r->r[REG_R15] = 0;
+	r->r[TDX_REG_RAX] = leaf;
+	r->r[TDX_REG_RCX] = a->rcx;
+	r->r[TDX_REG_RDX] = a->rdx;
+	r->r[TDX_REG_RBX] = r->r[TDX_REG_RSP] = r->r[TDX_REG_RBP] = r->r[TDX_REG_RSI] = r->r[TDX_REG_RDI] = 0;
+	r->r[TDX_REG_R8] = a->r8;
+	r->r[TDX_REG_R9] = a->r9;
+	r->r[TDX_REG_R10] = a->r10;
+	r->r[TDX_REG_R11] = a->r11;
+	r->r[TDX_REG_R12] = r->r[TDX_REG_R13] = r->r[TDX_REG_R14] = r->r[TDX_REG_R15] = 0;
 }
 
 static uint64_t call(struct tdx_host *h, unsigned cpu, uint64_t leaf, struct tdx_module_args *a)
@@ -56,12 +56,12 @@ static uint64_t call(struct tdx_host *h, unsigned cpu, uint64_t leaf, struct tdx
 		args_to_regs(leaf, a, &r);
 		ret = plat_seamcall(h->plat, cpu, &r);
 	} while (seamcall_retry(ret, &retry));
-	a->rcx = r.r[REG_RCX];
-	a->rdx = r.r[REG_RDX];
-	a->r8 = r.r[REG_R8];
-	a->r9 = r.r[REG_R9];
-	a->r10 = r.r[REG_R10];
-	a->r11 = r.r[REG_R11];
+	a->rcx = r.r[TDX_REG_RCX];
+	a->rdx = r.r[TDX_REG_RDX];
+	a->r8 = r.r[TDX_REG_R8];
+	a->r9 = r.r[TDX_REG_R9];
+	a->r10 = r.r[TDX_REG_R10];
+	a->r11 = r.r[TDX_REG_R11];
 	return ret;
 }
 
@@ -321,7 +321,7 @@ uint64_t tdh_vp_flush(struct tdx_host *h, unsigned cpu, uint64_t tdvpr_pa)
 
 uint64_t tdh_vp_enter(struct tdx_host *h, unsigned cpu, struct tdx_regs *io)
 {
-	io->r[REG_RAX] = TDH_VP_ENTER_LEAF;
+	io->r[TDX_REG_RAX] = TDH_VP_ENTER_LEAF;
 	return tdx_seamcall(h, cpu, io);
 }
 

@@ -579,10 +579,10 @@ static uint64_t vp_enter(struct kvm_vcpu *v)
 	const struct kvm_vp_enter_args *a = &v->args;
 	uint64_t ret;
 
-	io.r[REG_RCX] = v->tdvpr;
-	io.r[REG_RDX] = a->rdx, io.r[REG_RBX] = a->rbx, io.r[REG_RSI] = a->rsi, io.r[REG_RDI] = a->rdi;
-	io.r[REG_R8] = a->r8, io.r[REG_R9] = a->r9, io.r[REG_R10] = a->r10, io.r[REG_R11] = a->r11;
-	io.r[REG_R12] = a->r12, io.r[REG_R13] = a->r13, io.r[REG_R14] = a->r14, io.r[REG_R15] = a->r15;
+	io.r[TDX_REG_RCX] = v->tdvpr;
+	io.r[TDX_REG_RDX] = a->rdx, io.r[TDX_REG_RBX] = a->rbx, io.r[TDX_REG_RSI] = a->rsi, io.r[TDX_REG_RDI] = a->rdi;
+	io.r[TDX_REG_R8] = a->r8, io.r[TDX_REG_R9] = a->r9, io.r[TDX_REG_R10] = a->r10, io.r[TDX_REG_R11] = a->r11;
+	io.r[TDX_REG_R12] = a->r12, io.r[TDX_REG_R13] = a->r13, io.r[TDX_REG_R14] = a->r14, io.r[TDX_REG_R15] = a->r15;
 	running_vcpu = v;
 	ret = tdh_vp_enter(v->vm->h, v->lp, &io);
 	running_vcpu = NULL;

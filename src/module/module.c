@@ -97,7 +97,7 @@ _Static_assert(0 TDX_SEAMCALL_LEAVES(COUNT_LEAF) == TDH_LEAF_COUNT, "every ABI l
 static uint64_t module_seamcall(void *opaque, unsigned lp, struct tdx_regs *regs)
 {
 	struct tdx_module *m = opaque;
-	uint64_t rax = regs->r[REG_RAX], leaf = rax & LEAF_MASK;
+	uint64_t rax = regs->r[TDX_REG_RAX], leaf = rax & LEAF_MASK;
 	unsigned version = (unsigned)((rax & VERSION_MASK) >> VERSION_SHIFT);
 	uint8_t state = atomic_load(&m->sys_state);
 	const struct leaf_entry *e = leaf <= TDH_LEAF_MAX ? &leaf_table[leaf] : NULL;

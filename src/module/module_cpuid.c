@@ -39,11 +39,11 @@ static uint64_t leaf_not_supported(uint32_t leaf)
 static uint64_t incorrect_value(struct tdx_regs *regs, uint32_t leaf, uint32_t subleaf,
 				struct cpuid_regs mask, struct cpuid_regs value)
 {
-	regs->r[REG_RCX] = leaf | ((uint64_t)subleaf << 32);
-	regs->r[REG_RDX] = lo(&mask);
-	regs->r[REG_R8] = hi(&mask);
-	regs->r[REG_R9] = lo(&value);
-	regs->r[REG_R10] = hi(&value);
+	regs->r[TDX_REG_RCX] = leaf | ((uint64_t)subleaf << 32);
+	regs->r[TDX_REG_RDX] = lo(&mask);
+	regs->r[TDX_REG_R8] = hi(&mask);
+	regs->r[TDX_REG_R9] = lo(&value);
+	regs->r[TDX_REG_R10] = hi(&value);
 	return TDX_INCORRECT_CPUID_VALUE;
 }
 
@@ -157,9 +157,9 @@ uint64_t module_cpuid_check_lp(struct tdx_module *m, unsigned lp, struct tdx_reg
 		if (d->leaf == 1)
 			sampled.eax = v.eax; /* stepping may differ per package; F/M is in verify_same */
 		if (!regs_eq(and_regs(v, d->verify_same), and_regs(sampled, d->verify_same))) {
-			regs->r[REG_RCX] = d->leaf | ((uint64_t)d->subleaf << 32);
-			regs->r[REG_RDX] = lo(&d->verify_same);
-			regs->r[REG_R8] = hi(&d->verify_same);
+			regs->r[TDX_REG_RCX] = d->leaf | ((uint64_t)d->subleaf << 32);
+			regs->r[TDX_REG_RDX] = lo(&d->verify_same);
+			regs->r[TDX_REG_R8] = hi(&d->verify_same);
 			return TDX_INCONSISTENT_CPUID_FIELD;
 		}
 	}

@@ -198,8 +198,8 @@ static uint64_t arch_entry(uint64_t e)
 
 void sept_set_details(struct tdx_regs *regs, uint64_t e, unsigned level)
 {
-	regs->r[REG_RCX] = arch_entry(e);
-	regs->r[REG_RDX] = ((uint64_t)level << SEPT_ENTRY_ARCH_INFO_LEVEL_SHIFT) |
+	regs->r[TDX_REG_RCX] = arch_entry(e);
+	regs->r[TDX_REG_RDX] = ((uint64_t)level << SEPT_ENTRY_ARCH_INFO_LEVEL_SHIFT) |
 			   ((uint64_t)sept_public_state(sept_state_of(e)) << SEPT_ENTRY_ARCH_INFO_STATE_SHIFT);
 }
 

@@ -76,10 +76,10 @@ uint64_t td_debug_mem_begin(struct tdx_module *m, struct tdx_regs *regs, uint32_
 {
 	uint64_t ret;
 
-	*a = (struct td_debug_mem){ .gpa = regs->r[REG_RCX], .tdr_pa = regs->r[REG_RDX] };
-	regs->r[REG_RCX] = 0;
-	regs->r[REG_RDX] = 0;
-	regs->r[REG_R8] = 0;
+	*a = (struct td_debug_mem){ .gpa = regs->r[TDX_REG_RCX], .tdr_pa = regs->r[TDX_REG_RDX] };
+	regs->r[TDX_REG_RCX] = 0;
+	regs->r[TDX_REG_RDX] = 0;
+	regs->r[TDX_REG_R8] = 0;
 	ret = check_td(m, leaf, a);
 	if (!ret)
 		ret = lock_leaf(m, regs, leaf, a);

@@ -21,8 +21,8 @@ uint64_t tdg_vp_vmcall(struct td_guest *g)
 
 	if ((select & forbidden) || (control & TDVMCALL_CONTROL_RESERVED_MASK))
 		return api_error_with_operand_id(TDX_OPERAND_INVALID, OPERAND_ID_RCX);
-	g->vmm->r[REG_RAX] = VMEXIT_REASON_TDCALL;
-	g->vmm->r[REG_RCX] = control & (TDVMCALL_CONTROL_GPR_SELECT_MASK | TDVMCALL_CONTROL_XMM_SELECT_MASK);
+	g->vmm->r[TDX_REG_RAX] = VMEXIT_REASON_TDCALL;
+	g->vmm->r[TDX_REG_RCX] = control & (TDVMCALL_CONTROL_GPR_SELECT_MASK | TDVMCALL_CONTROL_XMM_SELECT_MASK);
 	for (unsigned i = GPR_RDX; i <= GPR_R15; i++) {
 		if (select & (UINT64_C(1) << i))
 			g->vmm->r[i] = g->regs->gpr[i];

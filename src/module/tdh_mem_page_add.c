@@ -66,13 +66,13 @@ static uint64_t check_pages(struct tdx_module *m, struct page_add *a)
 uint64_t tdh_mem_page_add(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 {
 	uint8_t src[PLAT_PAGE_SIZE];
-	struct page_add a = { .page_info = regs->r[REG_RCX], .tdr_pa = regs->r[REG_RDX],
-			      .page_pa = regs->r[REG_R8], .src_pa = regs->r[REG_R9], .src = src };
+	struct page_add a = { .page_info = regs->r[TDX_REG_RCX], .tdr_pa = regs->r[TDX_REG_RDX],
+			      .page_pa = regs->r[TDX_REG_R8], .src_pa = regs->r[TDX_REG_R9], .src = src };
 	uint64_t ret;
 
 	(void)lp;
-	regs->r[REG_RCX] = 0;
-	regs->r[REG_RDX] = 0;
+	regs->r[TDX_REG_RCX] = 0;
+	regs->r[TDX_REG_RDX] = 0;
 	ret = check_td_and_gpa(m, regs, &a);
 	if (!ret)
 		ret = check_pages(m, &a);

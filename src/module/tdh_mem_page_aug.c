@@ -23,13 +23,13 @@ static uint64_t pending_leaf_entry(uint64_t page_pa)
 
 uint64_t tdh_mem_page_aug(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 {
-	uint64_t page_info = regs->r[REG_RCX], tdr_pa = regs->r[REG_RDX], page_pa = regs->r[REG_R8], ret;
+	uint64_t page_info = regs->r[TDX_REG_RCX], tdr_pa = regs->r[TDX_REG_RDX], page_pa = regs->r[TDX_REG_R8], ret;
 	struct sept_op op = { 0 };
 	struct pamt_lock page_lock = { 0 };
 
 	(void)lp;
-	regs->r[REG_RCX] = 0;
-	regs->r[REG_RDX] = 0;
+	regs->r[TDX_REG_RCX] = 0;
+	regs->r[TDX_REG_RDX] = 0;
 	ret = sept_op_lock_td(m, tdr_pa, OPERAND_ID_RDX, TDH_MEM_PAGE_AUG_LEAF, &op);
 	if (!ret)
 		ret = sept_op_lock_entry(m, regs, page_info, 0, 1, false, &op);

@@ -88,13 +88,13 @@ static void commit(struct page_demote *d, uint64_t sept_pa, uint64_t tdr_pa)
 
 uint64_t tdh_mem_page_demote(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 {
-	uint64_t page_info = regs->r[REG_RCX], handle = regs->r[REG_RDX], sept_pa = regs->r[REG_R8], ret;
+	uint64_t page_info = regs->r[TDX_REG_RCX], handle = regs->r[TDX_REG_RDX], sept_pa = regs->r[TDX_REG_R8], ret;
 	uint64_t tdr_pa = handle & TD_HANDLE_AND_FLAGS_TDR_HPA_MASK;
 	struct page_demote d = { 0 };
 
 	(void)lp;
-	regs->r[REG_RCX] = 0;
-	regs->r[REG_RDX] = 0;
+	regs->r[TDX_REG_RCX] = 0;
+	regs->r[TDX_REG_RDX] = 0;
 	if (handle & TD_HANDLE_RESERVED)
 		return api_error_with_operand_id(TDX_OPERAND_INVALID, OPERAND_ID_RDX);
 	ret = sept_op_lock_td(m, tdr_pa, OPERAND_ID_RDX, TDH_MEM_PAGE_DEMOTE_LEAF, &d.op);

@@ -101,7 +101,7 @@ static void commit(struct tdx_regs *regs, struct page_promote *p)
 	sept_op_store(&p->op, p->first);
 	__atomic_fetch_sub(&p->op.tdr->chldcnt, 1, __ATOMIC_SEQ_CST);
 	p->sept_lock.leaf->pt = PT_NDA; /* owner stays: only the type frees the page */
-	regs->r[REG_RCX] = p->sept_pa;
+	regs->r[TDX_REG_RCX] = p->sept_pa;
 }
 
 static void unlock_all(struct page_promote *p)
@@ -117,16 +117,16 @@ static void unlock_all(struct page_promote *p)
 
 uint64_t tdh_mem_page_promote(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 {
-	unsigned version = (unsigned)((regs->r[REG_RAX] & VERSION_MASK) >> VERSION_SHIFT);
-	uint64_t page_info = regs->r[REG_RCX], tdr_pa = regs->r[REG_RDX], ret;
+	unsigned version = (unsigned)((regs->r[TDX_REG_RAX] & VERSION_MASK) >> VERSION_SHIFT);
+	uint64_t page_info = regs->r[TDX_REG_RCX], tdr_pa = regs->r[TDX_REG_RDX], ret;
 	struct page_promote p = { 0 };
 
 	(void)lp;
-	regs->r[REG_RCX] = 0;
-	regs->r[REG_RDX] = 0;
+	regs->r[TDX_REG_RCX] = 0;
+	regs->r[TDX_REG_RDX] = 0;
 	/* No L2 VMs: no L2 SEPT page is ever freed. Set first, so failures report it too. */
 	if (version)
-		regs->r[REG_R9] = regs->r[REG_R10] = regs->r[REG_R11] = NULL_PA;
+		regs->r[TDX_REG_R9] = regs->r[TDX_REG_R10] = regs->r[TDX_REG_R11] = NULL_PA;
 	ret = sept_op_lock_td(m, tdr_pa, OPERAND_ID_RDX, TDH_MEM_PAGE_PROMOTE_LEAF, &p.op);
 	if (!ret)
 		ret = sept_op_lock_entry(m, regs, page_info, 1, 2, false, &p.op);

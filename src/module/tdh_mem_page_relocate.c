@@ -76,12 +76,12 @@ static uint64_t copy_contents(struct tdx_module *m, struct page_relocate *r)
 
 uint64_t tdh_mem_page_relocate(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 {
-	uint64_t page_info = regs->r[REG_RCX], tdr_pa = regs->r[REG_RDX], ret;
-	struct page_relocate r = { .dst = regs->r[REG_R8] };
+	uint64_t page_info = regs->r[TDX_REG_RCX], tdr_pa = regs->r[TDX_REG_RDX], ret;
+	struct page_relocate r = { .dst = regs->r[TDX_REG_R8] };
 
 	(void)lp;
-	regs->r[REG_RCX] = 0;
-	regs->r[REG_RDX] = 0;
+	regs->r[TDX_REG_RCX] = 0;
+	regs->r[TDX_REG_RDX] = 0;
 	ret = sept_op_lock_td(m, tdr_pa, OPERAND_ID_RDX, TDH_MEM_PAGE_RELOCATE_LEAF, &r.op);
 	if (!ret)
 		ret = sept_op_lock_entry(m, regs, page_info, 0, 0, false, &r.op);
@@ -100,7 +100,7 @@ uint64_t tdh_mem_page_relocate(struct tdx_module *m, unsigned lp, struct tdx_reg
 	r.dst_lock.leaf->bepoch = 0;
 	/* One store publishes the new HPA and state and drops the entry lock. */
 	sept_op_store(&r.op, relocated_value(r.op.w.value, r.dst));
-	regs->r[REG_RCX] = r.src;
+	regs->r[TDX_REG_RCX] = r.src;
 out:
 	pamt_unlock(&r.dst_lock);
 	pamt_unlock(&r.src_lock);

@@ -32,12 +32,12 @@ static uint64_t check_page(struct tdx_module *m, struct tdx_regs *regs, struct p
 
 uint64_t tdh_mem_page_remove(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 {
-	uint64_t page_info = regs->r[REG_RCX], tdr_pa = regs->r[REG_RDX], ret;
+	uint64_t page_info = regs->r[TDX_REG_RCX], tdr_pa = regs->r[TDX_REG_RDX], ret;
 	struct page_remove r = { 0 };
 
 	(void)lp;
-	regs->r[REG_RCX] = 0;
-	regs->r[REG_RDX] = 0;
+	regs->r[TDX_REG_RCX] = 0;
+	regs->r[TDX_REG_RDX] = 0;
 	ret = sept_op_lock_td(m, tdr_pa, OPERAND_ID_RDX, TDH_MEM_PAGE_REMOVE_LEAF, &r.op);
 	if (!ret)
 		ret = sept_op_lock_entry(m, regs, page_info, 0, 2, false, &r.op);
@@ -51,7 +51,7 @@ uint64_t tdh_mem_page_remove(struct tdx_module *m, unsigned lp, struct tdx_regs 
 	/* Other REMOVEs and AUGs of this TD run concurrently (the TDR is only held shared). */
 	__atomic_fetch_sub(&r.op.tdr->chldcnt, UINT64_C(1) << (SEPT_LEVEL_BITS * r.op.level), __ATOMIC_SEQ_CST);
 	r.page_lock.leaf->pt = PT_NDA; /* owner and BEPOCH stay: only the type frees the page */
-	regs->r[REG_RCX] = r.hpa;
+	regs->r[TDX_REG_RCX] = r.hpa;
 out:
 	pamt_unlock(&r.page_lock);
 	sept_op_unlock(&r.op);

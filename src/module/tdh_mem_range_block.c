@@ -39,14 +39,14 @@ static uint64_t check_entry(struct tdx_regs *regs, const struct sept_op *op)
 
 uint64_t tdh_mem_range_block(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 {
-	uint64_t page_info = regs->r[REG_RCX], tdr_pa = regs->r[REG_RDX], ret;
+	uint64_t page_info = regs->r[TDX_REG_RCX], tdr_pa = regs->r[TDX_REG_RDX], ret;
 	struct sept_op op = { 0 };
 	struct pamt_entry *pe = NULL;
 	bool leaf;
 
 	(void)lp;
-	regs->r[REG_RCX] = 0;
-	regs->r[REG_RDX] = 0;
+	regs->r[TDX_REG_RCX] = 0;
+	regs->r[TDX_REG_RDX] = 0;
 	ret = sept_op_lock_td(m, tdr_pa, OPERAND_ID_RDX, TDH_MEM_RANGE_BLOCK_LEAF, &op);
 	if (!ret)
 		ret = sept_op_lock_entry(m, regs, page_info, 0, UINT32_MAX, true, &op);

@@ -31,12 +31,12 @@ static uint64_t check_entry(struct tdx_module *m, struct tdx_regs *regs, const s
 
 uint64_t tdh_mem_range_unblock(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 {
-	uint64_t page_info = regs->r[REG_RCX], tdr_pa = regs->r[REG_RDX], ret;
+	uint64_t page_info = regs->r[TDX_REG_RCX], tdr_pa = regs->r[TDX_REG_RDX], ret;
 	struct sept_op op = { 0 };
 
 	(void)lp;
-	regs->r[REG_RCX] = 0;
-	regs->r[REG_RDX] = 0;
+	regs->r[TDX_REG_RCX] = 0;
+	regs->r[TDX_REG_RDX] = 0;
 	ret = sept_op_lock_td(m, tdr_pa, OPERAND_ID_RDX, TDH_MEM_RANGE_UNBLOCK_LEAF, &op);
 	if (!ret)
 		ret = sept_op_lock_entry(m, regs, page_info, 0, UINT32_MAX, true, &op);

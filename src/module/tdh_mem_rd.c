@@ -9,7 +9,7 @@ uint64_t tdh_mem_rd(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 
 	(void)lp;
 	if (!ret)
-		regs->r[REG_R8] = __atomic_load_n(a.qword, __ATOMIC_RELAXED);
+		regs->r[TDX_REG_R8] = __atomic_load_n(a.qword, __ATOMIC_RELAXED);
 	td_debug_mem_end(&a);
 	return ret;
 }

@@ -25,7 +25,7 @@ struct sept_add {
 
 static bool l2_pages_given(const struct tdx_regs *regs)
 {
-	return regs->r[REG_R9] != NULL_PA || regs->r[REG_R10] != NULL_PA || regs->r[REG_R11] != NULL_PA;
+	return regs->r[TDX_REG_R9] != NULL_PA || regs->r[TDX_REG_R10] != NULL_PA || regs->r[TDX_REG_R11] != NULL_PA;
 }
 
 /* The parent entry is locked: is there a page to link, and may it be linked there? */
@@ -87,13 +87,13 @@ static void commit(struct sept_add *a)
 
 uint64_t tdh_mem_sept_add(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 {
-	unsigned version = (unsigned)((regs->r[REG_RAX] & VERSION_MASK) >> VERSION_SHIFT);
-	struct sept_add a = { .page_info = regs->r[REG_RCX], .handle = regs->r[REG_RDX] };
-	uint64_t r8 = regs->r[REG_R8], ret;
+	unsigned version = (unsigned)((regs->r[TDX_REG_RAX] & VERSION_MASK) >> VERSION_SHIFT);
+	struct sept_add a = { .page_info = regs->r[TDX_REG_RCX], .handle = regs->r[TDX_REG_RDX] };
+	uint64_t r8 = regs->r[TDX_REG_R8], ret;
 
 	(void)lp;
-	regs->r[REG_RCX] = 0;
-	regs->r[REG_RDX] = 0;
+	regs->r[TDX_REG_RCX] = 0;
+	regs->r[TDX_REG_RDX] = 0;
 	if (version && l2_pages_given(regs))
 		return api_error_with_operand_id(TDX_OPERAND_INVALID, OPERAND_ID_RAX);
 	/* Bit 63 of a page operand is the output's "not used" flag: ignored on input. */
@@ -108,6 +108,6 @@ uint64_t tdh_mem_sept_add(struct tdx_module *m, unsigned lp, struct tdx_regs *re
 	sept_op_unlock(&a.op);
 	/* Version 1 tells which pages it consumed, on failure too; R9..R11 were NULL_PA and stay. */
 	if (version)
-		regs->r[REG_R8] = a.flagged;
+		regs->r[TDX_REG_R8] = a.flagged;
 	return ret;
 }

@@ -10,12 +10,12 @@
 
 uint64_t tdh_mem_sept_rd(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 {
-	uint64_t page_info = regs->r[REG_RCX], rdx = regs->r[REG_RDX], ret;
+	uint64_t page_info = regs->r[TDX_REG_RCX], rdx = regs->r[TDX_REG_RDX], ret;
 	struct sept_op op = { 0 };
 
 	(void)lp;
-	regs->r[REG_RCX] = 0;
-	regs->r[REG_RDX] = 0;
+	regs->r[TDX_REG_RCX] = 0;
+	regs->r[TDX_REG_RDX] = 0;
 	ret = sept_op_lock_td(m, rdx & ~READ_L2_ATTRS, OPERAND_ID_RDX, TDH_MEM_SEPT_RD_LEAF, &op);
 	if (!ret && (rdx & READ_L2_ATTRS) && !(op.tdcs->attributes & TD_ATTRIBUTES_DEBUG_MASK))
 		ret = api_error_with_operand_id(TDX_OPERAND_INVALID, OPERAND_ID_RDX);
@@ -26,7 +26,7 @@ uint64_t tdh_mem_sept_rd(struct tdx_module *m, unsigned lp, struct tdx_regs *reg
 
 	/* Nothing can fail past this point. */
 	if (rdx & READ_L2_ATTRS)
-		regs->r[REG_R8] = 0;
+		regs->r[TDX_REG_R8] = 0;
 	sept_set_details(regs, op.w.value, op.level);
 out:
 	sept_op_unlock(&op);

@@ -35,15 +35,15 @@ static uint64_t check_child(struct tdx_module *m, struct tdx_regs *regs, struct 
 
 uint64_t tdh_mem_sept_remove(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 {
-	unsigned version = (unsigned)((regs->r[REG_RAX] & VERSION_MASK) >> VERSION_SHIFT);
-	uint64_t page_info = regs->r[REG_RCX], tdr_pa = regs->r[REG_RDX], ret;
+	unsigned version = (unsigned)((regs->r[TDX_REG_RAX] & VERSION_MASK) >> VERSION_SHIFT);
+	uint64_t page_info = regs->r[TDX_REG_RCX], tdr_pa = regs->r[TDX_REG_RDX], ret;
 	struct sept_remove r = { 0 };
 
 	(void)lp;
-	regs->r[REG_RCX] = 0;
-	regs->r[REG_RDX] = 0;
+	regs->r[TDX_REG_RCX] = 0;
+	regs->r[TDX_REG_RDX] = 0;
 	if (version)
-		regs->r[REG_R9] = regs->r[REG_R10] = regs->r[REG_R11] = NULL_PA;
+		regs->r[TDX_REG_R9] = regs->r[TDX_REG_R10] = regs->r[TDX_REG_R11] = NULL_PA;
 	ret = sept_op_lock_td(m, tdr_pa, OPERAND_ID_RDX, TDH_MEM_SEPT_REMOVE_LEAF, &r.op);
 	/* Exclusive: no walker may be below the page while it is unlinked. */
 	if (!ret)
@@ -57,7 +57,7 @@ uint64_t tdh_mem_sept_remove(struct tdx_module *m, unsigned lp, struct tdx_regs 
 	sept_op_store(&r.op, SEPTE_INIT_VALUE);
 	__atomic_fetch_sub(&r.op.tdr->chldcnt, 1, __ATOMIC_SEQ_CST);
 	r.page_lock.leaf->pt = PT_NDA; /* contents are not cleared: the host flushes the page */
-	regs->r[REG_RCX] = r.child;
+	regs->r[TDX_REG_RCX] = r.child;
 out:
 	pamt_unlock(&r.page_lock);
 	sept_op_unlock(&r.op);

@@ -30,7 +30,7 @@ uint64_t tdh_mem_track(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 	uint64_t ret;
 
 	(void)lp;
-	ret = sept_op_lock_td(m, regs->r[REG_RCX], OPERAND_ID_RCX, TDH_MEM_TRACK_LEAF, &op);
+	ret = sept_op_lock_td(m, regs->r[TDX_REG_RCX], OPERAND_ID_RCX, TDH_MEM_TRACK_LEAF, &op);
 	if (!ret)
 		ret = advance_epoch(op.tdcs);
 	sept_op_unlock(&op);

@@ -21,7 +21,7 @@ static int fill_tdcx(struct tdx_module *m, uint64_t pa, unsigned hkid, unsigned 
 
 uint64_t tdh_mng_addcx(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 {
-	uint64_t page_pa = regs->r[REG_RCX], tdr_pa = regs->r[REG_RDX];
+	uint64_t page_pa = regs->r[TDX_REG_RCX], tdr_pa = regs->r[TDX_REG_RDX];
 	struct pamt_lock lt, lp_;
 	struct tdr *tdr;
 	struct tdcs *tdcs;

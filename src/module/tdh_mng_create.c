@@ -7,7 +7,7 @@
 
 uint64_t tdh_mng_create(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 {
-	uint64_t tdr_pa = regs->r[REG_RCX], hkid_op = regs->r[REG_RDX];
+	uint64_t tdr_pa = regs->r[TDX_REG_RCX], hkid_op = regs->r[TDX_REG_RDX];
 	unsigned hkid = (unsigned)(hkid_op & HKID_MASK);
 	struct pamt_lock l;
 	struct tdr *tdr;

@@ -310,7 +310,7 @@ static uint32_t config_reg(uint32_t v, uint32_t fixed0, uint32_t fixed1, uint32_
 
 static uint64_t cpuid_config_error(struct cpuid_ctx *c, const struct cpuid_lookup_desc *d)
 {
-	c->regs->r[REG_RCX] = d->leaf | ((uint64_t)d->subleaf << 32);
+	c->regs->r[TDX_REG_RCX] = d->leaf | ((uint64_t)d->subleaf << 32);
 	return invalid(OPERAND_ID_CPUID_CONFIG);
 }
 
@@ -565,13 +565,13 @@ static uint64_t configure(struct tdx_module *m, unsigned lp, struct tdr *tdr, st
 
 uint64_t tdh_mng_init(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 {
-	uint64_t tdr_pa = regs->r[REG_RCX], params_pa = regs->r[REG_RDX], misc, ret;
+	uint64_t tdr_pa = regs->r[TDX_REG_RCX], params_pa = regs->r[TDX_REG_RDX], misc, ret;
 	struct td_params tp;
 	struct pamt_lock l;
 	struct tdr *tdr;
 	struct tdcs *tdcs;
 
-	regs->r[REG_RCX] = 0;
+	regs->r[TDX_REG_RCX] = 0;
 	if (!plat_rdmsr(m->plat, lp, MSR_IA32_MISC_ENABLE, &misc) && (misc & IA32_MISC_ENABLE_BOOT_NT4))
 		return TDX_LIMIT_CPUID_MAXVAL_SET;
 	ret = td_open(m, tdr_pa, OPERAND_ID_RCX, true, TDH_MNG_INIT_LEAF, &l, &tdr, &tdcs);

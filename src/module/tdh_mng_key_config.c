@@ -6,7 +6,7 @@
 
 uint64_t tdh_mng_key_config(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 {
-	uint64_t tdr_pa = regs->r[REG_RCX], bit = UINT64_C(1) << m->lp[lp].pkg;
+	uint64_t tdr_pa = regs->r[TDX_REG_RCX], bit = UINT64_C(1) << m->lp[lp].pkg;
 	struct pamt_lock l;
 	struct tdr *tdr;
 	uint8_t key[32];

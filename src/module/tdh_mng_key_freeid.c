@@ -4,7 +4,7 @@
 
 uint64_t tdh_mng_key_freeid(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 {
-	uint64_t tdr_pa = regs->r[REG_RCX];
+	uint64_t tdr_pa = regs->r[TDX_REG_RCX];
 	struct pamt_lock l;
 	struct tdr *tdr;
 	uint64_t ret = td_lock_map_tdr(m, tdr_pa, OPERAND_ID_RCX, true, &l, &tdr);

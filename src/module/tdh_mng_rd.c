@@ -9,14 +9,14 @@
  * exclusive in TDH.MNG.INIT / TDH.MR.FINALIZE, already orders OP_STATE changes against reads. */
 uint64_t tdh_mng_rd(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 {
-	unsigned version = (unsigned)((regs->r[REG_RAX] & VERSION_MASK) >> VERSION_SHIFT);
-	uint64_t tdr_pa = regs->r[REG_RCX], field_id = regs->r[REG_RDX], value = 0, next = NULL_FIELD_ID, ret;
+	unsigned version = (unsigned)((regs->r[TDX_REG_RAX] & VERSION_MASK) >> VERSION_SHIFT);
+	uint64_t tdr_pa = regs->r[TDX_REG_RCX], field_id = regs->r[TDX_REG_RDX], value = 0, next = NULL_FIELD_ID, ret;
 	struct md_td t = { .m = m, .lp = lp };
 	struct pamt_lock l;
 
-	regs->r[REG_R8] = 0;
+	regs->r[TDX_REG_R8] = 0;
 	if (version)
-		regs->r[REG_RDX] = NULL_FIELD_ID;
+		regs->r[TDX_REG_RDX] = NULL_FIELD_ID;
 	if (version > 1) /* the dispatcher already refuses it, from the ABI data */
 		return api_error_with_operand_id(TDX_OPERAND_INVALID, OPERAND_ID_RAX);
 	ret = md_td_open(&t, tdr_pa, TDH_MNG_RD_LEAF, &l);
@@ -28,9 +28,9 @@ uint64_t tdh_mng_rd(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 	} else {
 		ret = md_td_read(&t, field_id, &value, &next);
 	}
-	regs->r[REG_R8] = value;
+	regs->r[TDX_REG_R8] = value;
 	if (version && (ret == TDX_SUCCESS || ret == TDX_METADATA_FIRST_FIELD_ID_IN_CONTEXT))
-		regs->r[REG_RDX] = next;
+		regs->r[TDX_REG_RDX] = next;
 	pamt_unlock(&l);
 	return ret;
 }

@@ -8,18 +8,18 @@
  * orders this against the OP_STATE changes of TDH.MNG.INIT and TDH.MR.FINALIZE. */
 uint64_t tdh_mng_wr(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 {
-	uint64_t tdr_pa = regs->r[REG_RCX], field_id = regs->r[REG_RDX], value = regs->r[REG_R8];
-	uint64_t wr_request = regs->r[REG_R9], old = 0, ret;
+	uint64_t tdr_pa = regs->r[TDX_REG_RCX], field_id = regs->r[TDX_REG_RDX], value = regs->r[TDX_REG_R8];
+	uint64_t wr_request = regs->r[TDX_REG_R9], old = 0, ret;
 	struct md_td t = { .m = m, .lp = lp };
 	struct pamt_lock l;
 
-	regs->r[REG_R8] = 0;
+	regs->r[TDX_REG_R8] = 0;
 	ret = md_td_open(&t, tdr_pa, TDH_MNG_WR_LEAF, &l);
 	if (ret)
 		return ret;
 	/* The element is written, or nothing is: md_td_write checks everything before storing. */
 	ret = md_td_write(&t, field_id, value, wr_request, &old);
-	regs->r[REG_R8] = old;
+	regs->r[TDX_REG_R8] = old;
 	pamt_unlock(&l);
 	return ret;
 }

@@ -40,7 +40,7 @@ static uint64_t find_chunk(struct tdx_module *m, struct tdx_regs *regs, const st
 
 uint64_t tdh_mr_extend(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 {
-	uint64_t gpa = regs->r[REG_RCX], tdr_pa = regs->r[REG_RDX];
+	uint64_t gpa = regs->r[TDX_REG_RCX], tdr_pa = regs->r[TDX_REG_RDX];
 	struct pamt_lock l;
 	struct tdr *tdr;
 	struct tdcs *tdcs;
@@ -48,8 +48,8 @@ uint64_t tdh_mr_extend(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 	uint64_t ret;
 
 	(void)lp;
-	regs->r[REG_RCX] = 0;
-	regs->r[REG_RDX] = 0;
+	regs->r[TDX_REG_RCX] = 0;
+	regs->r[TDX_REG_RDX] = 0;
 	/* Exclusive: MRTD is one running hash, extended in the order the host calls. */
 	ret = td_open(m, tdr_pa, OPERAND_ID_RDX, true, TDH_MR_EXTEND_LEAF, &l, &tdr, &tdcs);
 	if (!ret)

@@ -17,7 +17,7 @@ static void sha384_final(struct tdcs *tdcs, uint8_t out[48])
 
 uint64_t tdh_mr_finalize(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 {
-	uint64_t tdr_pa = regs->r[REG_RCX];
+	uint64_t tdr_pa = regs->r[TDX_REG_RCX];
 	struct pamt_lock l;
 	struct tdr *tdr;
 	struct tdcs *tdcs;

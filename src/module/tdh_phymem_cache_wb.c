@@ -6,7 +6,7 @@
 
 uint64_t tdh_phymem_cache_wb(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 {
-	uint64_t resume = regs->r[REG_RCX];
+	uint64_t resume = regs->r[TDX_REG_RCX];
 	unsigned pkg = m->lp[lp].pkg;
 	bool any = false;
 	uint64_t ret;

@@ -11,7 +11,7 @@ static uint64_t owner_pa(const struct pamt_entry *e)
 
 uint64_t tdh_phymem_page_rdmd(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 {
-	uint64_t pa = regs->r[REG_RCX];
+	uint64_t pa = regs->r[TDX_REG_RCX];
 	struct pamt_entry *e1g, *e2m, *e4k, *leaf;
 	unsigned level;
 	uint64_t ret;
@@ -38,11 +38,11 @@ uint64_t tdh_phymem_page_rdmd(struct tdx_module *m, unsigned lp, struct tdx_regs
 		return api_error_with_operand_id(TDX_OPERAND_BUSY, OPERAND_ID_RCX);
 
 	/* Nothing can fail past this point. */
-	regs->r[REG_RCX] = leaf->pt;
-	regs->r[REG_RDX] = owner_pa(leaf);
-	regs->r[REG_R8] = level;
-	regs->r[REG_R9] = (leaf->pt == PT_REG || leaf->pt == PT_EPT) ? leaf->bepoch : 0;
-	regs->r[REG_R10] = regs->r[REG_R11] = 0;
+	regs->r[TDX_REG_RCX] = leaf->pt;
+	regs->r[TDX_REG_RDX] = owner_pa(leaf);
+	regs->r[TDX_REG_R8] = level;
+	regs->r[TDX_REG_R9] = (leaf->pt == PT_REG || leaf->pt == PT_EPT) ? leaf->bepoch : 0;
+	regs->r[TDX_REG_R10] = regs->r[TDX_REG_R11] = 0;
 	pamt_entry_unlock_shared(leaf);
 	return TDX_SUCCESS;
 }

@@ -25,13 +25,13 @@ static uint64_t release_child(struct tdx_module *m, uint64_t owner_pa, unsigned 
 
 uint64_t tdh_phymem_page_reclaim(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 {
-	uint64_t pa = regs->r[REG_RCX], ret;
+	uint64_t pa = regs->r[TDX_REG_RCX], ret;
 	struct pamt_entry *e1g, *e2m, *e4k, *leaf;
 	unsigned level;
 
 	(void)lp;
-	for (int r = REG_RCX; r <= REG_R11; r++)
-		if (r == REG_RCX || r == REG_RDX || r >= REG_R8)
+	for (int r = TDX_REG_RCX; r <= TDX_REG_R11; r++)
+		if (r == TDX_REG_RCX || r == TDX_REG_RDX || r >= TDX_REG_R8)
 			regs->r[r] = 0;
 	if ((pa & (SZ_4K - 1)) || module_pa_has_hkid(m, pa) || pa >= (UINT64_C(1) << MODULE_MAX_PA))
 		return api_error_with_operand_id(TDX_OPERAND_INVALID, OPERAND_ID_RCX);
@@ -49,9 +49,9 @@ uint64_t tdh_phymem_page_reclaim(struct tdx_module *m, unsigned lp, struct tdx_r
 		goto out;
 	}
 	/* The real module reports the page's metadata before its last checks. */
-	regs->r[REG_RCX] = leaf->pt;
-	regs->r[REG_RDX] = pamt_owner(leaf);
-	regs->r[REG_R8] = level;
+	regs->r[TDX_REG_RCX] = leaf->pt;
+	regs->r[TDX_REG_RDX] = pamt_owner(leaf);
+	regs->r[TDX_REG_R8] = level;
 	if (level != PT_4KB && (pa & ((SZ_4K << (9 * level)) - 1))) {
 		ret = api_error_with_operand_id(TDX_OPERAND_INVALID, OPERAND_ID_RCX);
 		goto out;

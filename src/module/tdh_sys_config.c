@@ -206,7 +206,7 @@ static uint64_t config_one(struct tdx_module *m, uint64_t info_pa, unsigned i)
 
 uint64_t tdh_sys_config(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 {
-	uint64_t array_pa = regs->r[REG_RCX], count = regs->r[REG_RDX], hkid = regs->r[REG_R8];
+	uint64_t array_pa = regs->r[TDX_REG_RCX], count = regs->r[TDX_REG_RDX], hkid = regs->r[TDX_REG_R8];
 	uint64_t ptrs[TDMR_MAX];
 	uint64_t ret;
 

@@ -37,13 +37,13 @@ static void fill_sysinfo(const struct tdx_module *m, struct td_sys_info *si)
 
 uint64_t tdh_sys_info(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 {
-	uint64_t info_pa = regs->r[REG_RCX], info_size = regs->r[REG_RDX];
-	uint64_t cmr_pa = regs->r[REG_R8], cmr_num = regs->r[REG_R9];
+	uint64_t info_pa = regs->r[TDX_REG_RCX], info_size = regs->r[TDX_REG_RDX];
+	uint64_t cmr_pa = regs->r[TDX_REG_R8], cmr_num = regs->r[TDX_REG_R9];
 	struct cmr_info_entry cmrs[MAX_CMR];
 	struct td_sys_info si;
 	static const uint8_t zero[TDSYSINFO_STRUCT_SIZE];
 
-	regs->r[REG_RDX] = regs->r[REG_R9] = 0;
+	regs->r[TDX_REG_RDX] = regs->r[TDX_REG_R9] = 0;
 	if (!atomic_load(&m->lp[lp].is_init))
 		return TDX_SYS_LP_INIT_NOT_DONE;
 	if (!module_is_shared_hpa(m, info_pa, TDSYSINFO_STRUCT_SIZE, TDSYSINFO_ALIGN))
@@ -66,7 +66,7 @@ uint64_t tdh_sys_info(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 		cmrs[i] = (struct cmr_info_entry){ m->sysinfo.cmr[i].base, m->sysinfo.cmr[i].size };
 	plat_seam_write_shared(m->plat, info_pa, &si, sizeof(si));
 	plat_seam_write_shared(m->plat, cmr_pa, cmrs, sizeof(cmrs));
-	regs->r[REG_RDX] = TDSYSINFO_STRUCT_SIZE;
-	regs->r[REG_R9] = MAX_CMR;
+	regs->r[TDX_REG_RDX] = TDSYSINFO_STRUCT_SIZE;
+	regs->r[TDX_REG_R9] = MAX_CMR;
 	return TDX_SUCCESS;
 }

@@ -42,10 +42,10 @@ static uint64_t sample_keyids(struct tdx_module *m, unsigned lp)
 
 uint64_t tdh_sys_init(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 {
-	uint64_t attributes = regs->r[REG_RCX];
+	uint64_t attributes = regs->r[TDX_REG_RCX];
 	uint64_t ret;
 
-	regs->r[REG_RCX] = regs->r[REG_RDX] = regs->r[REG_R8] = regs->r[REG_R9] = regs->r[REG_R10] = 0;
+	regs->r[TDX_REG_RCX] = regs->r[TDX_REG_RDX] = regs->r[TDX_REG_R8] = regs->r[TDX_REG_R9] = regs->r[TDX_REG_R10] = 0;
 	if (!sharex_try_exclusive(&m->global_lock))
 		return TDX_SYS_BUSY;
 	if (attributes) {

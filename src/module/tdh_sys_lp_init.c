@@ -6,7 +6,7 @@ uint64_t tdh_sys_lp_init(struct tdx_module *m, unsigned lp, struct tdx_regs *reg
 {
 	uint64_t ret;
 
-	regs->r[REG_RCX] = regs->r[REG_RDX] = regs->r[REG_R8] = 0;
+	regs->r[TDX_REG_RCX] = regs->r[TDX_REG_RDX] = regs->r[TDX_REG_R8] = 0;
 	if (!sharex_try_shared(&m->global_lock))
 		return TDX_SYS_BUSY;
 	if (atomic_load(&m->sys_state) != SYSINIT_DONE) {

@@ -3,11 +3,11 @@
 
 uint64_t tdh_sys_rdall(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 {
-	uint64_t page_pa = regs->r[REG_RDX], first = regs->r[REG_R8], next;
+	uint64_t page_pa = regs->r[TDX_REG_RDX], first = regs->r[TDX_REG_R8], next;
 	uint8_t page[PLAT_PAGE_SIZE] = { 0 };
 	uint64_t ret;
 
-	regs->r[REG_R8] = UINT64_MAX;
+	regs->r[TDX_REG_R8] = UINT64_MAX;
 	if (!atomic_load(&m->lp[lp].is_init))
 		return TDX_SYS_LP_INIT_NOT_DONE;
 	if (!module_is_shared_hpa(m, page_pa, PLAT_PAGE_SIZE, PLAT_PAGE_SIZE) ||
@@ -19,6 +19,6 @@ uint64_t tdh_sys_rdall(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 
 	/* Nothing can fail past this point. */
 	plat_seam_write_shared(m->plat, page_pa, page, sizeof(page));
-	regs->r[REG_R8] = next;
+	regs->r[TDX_REG_R8] = next;
 	return ret;
 }

@@ -3,7 +3,7 @@
 
 uint64_t tdh_sys_shutdown(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 {
-	uint64_t hv = regs->r[REG_RCX];
+	uint64_t hv = regs->r[TDX_REG_RCX];
 	uint64_t module_hv = module_sys_const(m, MD_SYS_FIELDS_MODULE_HV_IDX);
 	uint64_t min_hv = module_sys_const(m, MD_SYS_FIELDS_MIN_UPDATE_HV_IDX);
 	bool no_downgrade = module_sys_const(m, MD_SYS_FIELDS_NO_DOWNGRADE_IDX) != 0;

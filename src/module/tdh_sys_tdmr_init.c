@@ -4,13 +4,13 @@
 
 uint64_t tdh_sys_tdmr_init(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 {
-	uint64_t base = regs->r[REG_RCX], next, end;
+	uint64_t base = regs->r[TDX_REG_RCX], next, end;
 	const uint64_t chunk = (uint64_t)TDMR_4K_PAMT_INIT_COUNT * SZ_4K;
 	struct module_tdmr *t = NULL;
 	uint64_t ret;
 
 	(void)lp;
-	regs->r[REG_RDX] = 0;
+	regs->r[TDX_REG_RDX] = 0;
 	if ((base & (SZ_1G - 1)) || base >= (UINT64_C(1) << MODULE_MAX_PA) || module_pa_has_hkid(m, base))
 		return api_error_with_operand_id(TDX_OPERAND_INVALID, OPERAND_ID_RCX);
 	for (unsigned i = 0; i < m->nr_tdmrs && !t; i++)
@@ -33,7 +33,7 @@ uint64_t tdh_sys_tdmr_init(struct tdx_module *m, unsigned lp, struct tdx_regs *r
 	}
 	next += chunk;
 	atomic_store(&t->last_initialized, next);
-	regs->r[REG_RDX] = next & ~(SZ_1G - 1);
+	regs->r[TDX_REG_RDX] = next & ~(SZ_1G - 1);
 	ret = TDX_SUCCESS;
 out:
 	atomic_flag_clear(&t->lock);

@@ -3,7 +3,7 @@
 
 uint64_t tdh_vp_addcx(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 {
-	uint64_t page_pa = regs->r[REG_RCX], tdvpr_pa = regs->r[REG_RDX];
+	uint64_t page_pa = regs->r[TDX_REG_RCX], tdvpr_pa = regs->r[TDX_REG_RDX];
 	struct pamt_lock lv, lp_ = { 0 };
 	struct tdvps *vp;
 	struct tdr *tdr;

@@ -3,7 +3,7 @@
 
 uint64_t tdh_vp_create(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 {
-	uint64_t tdvpr_pa = regs->r[REG_RCX], tdr_pa = regs->r[REG_RDX];
+	uint64_t tdvpr_pa = regs->r[TDX_REG_RCX], tdr_pa = regs->r[TDX_REG_RDX];
 	struct pamt_lock lt, lv = { 0 };
 	struct tdr *tdr;
 	struct tdcs *tdcs;

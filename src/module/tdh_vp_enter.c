@@ -137,10 +137,10 @@ static void async_exit(const struct vp_enter *c, uint64_t status, const struct p
 	for (unsigned i = 2; i < 16; i++)
 		if (i != GPR_RSP && (i != GPR_RBP || !no_rbp_mod(c)))
 			regs->r[i] = 0;
-	regs->r[REG_RAX] = status | ex->reason;
-	regs->r[REG_RCX] = ex->qualification;
-	regs->r[REG_R8] = ex->gpa;
-	regs->r[REG_R9] = ex->intr_info;
+	regs->r[TDX_REG_RAX] = status | ex->reason;
+	regs->r[TDX_REG_RCX] = ex->qualification;
+	regs->r[TDX_REG_R8] = ex->gpa;
+	regs->r[TDX_REG_R9] = ex->intr_info;
 }
 
 /* The exit the module emulates for a TDCALL or guest access that met the Secure EPT. */
@@ -205,7 +205,7 @@ static uint64_t run_guest(struct vp_enter *c, struct plat_guest_regs *g, struct 
 		c->vp->state = VCPU_DISABLED;
 	} else {
 		async_exit(c, TDX_SUCCESS, &ex, regs);
-		regs->r[REG_RDX] = eeq;
+		regs->r[TDX_REG_RDX] = eeq;
 	}
 	return last;
 }
@@ -232,7 +232,7 @@ static void enter_and_exit(struct vp_enter *c, struct tdx_regs *regs)
 
 uint64_t tdh_vp_enter(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 {
-	uint64_t rcx = regs->r[REG_RCX], ret;
+	uint64_t rcx = regs->r[TDX_REG_RCX], ret;
 	struct vp_enter c = { .m = m, .lp = lp, .tdvpr_pa = rcx & VCPU_AND_FLAGS_TDVPRA_HPA_MASK };
 	struct pamt_entry *tdr_entry = NULL;
 	struct pamt_lock lv;
@@ -258,7 +258,7 @@ uint64_t tdh_vp_enter(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 
 	/* Nothing can fail past this point. */
 	enter_and_exit(&c, regs);
-	ret = regs->r[REG_RAX];
+	ret = regs->r[TDX_REG_RAX];
 out:
 	if (tdr_entry)
 		pamt_entry_unlock_shared(tdr_entry);

@@ -29,7 +29,7 @@ static uint64_t map_vcpu(struct tdx_module *m, uint64_t tdr_pa, uint64_t tdvpr_p
 
 uint64_t tdh_vp_flush(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 {
-	uint64_t tdvpr_pa = regs->r[REG_RCX], tdr_pa, ret;
+	uint64_t tdvpr_pa = regs->r[TDX_REG_RCX], tdr_pa, ret;
 	struct pamt_entry *tdr_entry = NULL;
 	struct pamt_lock lv;
 	struct tdcs *tdcs;

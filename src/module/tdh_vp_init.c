@@ -95,8 +95,8 @@ static uint64_t vp_init_checks(struct tdx_module *m, const struct vp_init_args *
 
 uint64_t tdh_vp_init(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 {
-	struct vp_init_args a = { regs->r[REG_RCX], regs->r[REG_RDX], regs->r[REG_R8],
-				  (unsigned)((regs->r[REG_RAX] & LEAF_AND_VERSION_VERSION_MASK) >>
+	struct vp_init_args a = { regs->r[TDX_REG_RCX], regs->r[TDX_REG_RDX], regs->r[TDX_REG_R8],
+				  (unsigned)((regs->r[TDX_REG_RAX] & LEAF_AND_VERSION_VERSION_MASK) >>
 					     LEAF_AND_VERSION_VERSION_SHIFT) };
 	struct pamt_entry *tdr_e = NULL;
 	struct pamt_lock lv;

@@ -6,19 +6,19 @@
 
 uint64_t tdh_vp_wr(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 {
-	uint64_t tdvpr_pa = regs->r[REG_RCX], field_id = regs->r[REG_RDX], value = regs->r[REG_R8];
-	uint64_t wr_request = regs->r[REG_R9], old = 0, ret;
+	uint64_t tdvpr_pa = regs->r[TDX_REG_RCX], field_id = regs->r[TDX_REG_RDX], value = regs->r[TDX_REG_R8];
+	uint64_t wr_request = regs->r[TDX_REG_R9], old = 0, ret;
 	struct md_vp v = { .m = m, .lp = lp };
 	struct pamt_entry *tdr_entry;
 	struct pamt_lock l;
 
-	regs->r[REG_R8] = 0;
+	regs->r[TDX_REG_R8] = 0;
 	ret = md_vp_open(&v, tdvpr_pa, TDH_VP_WR_LEAF, true, &l, &tdr_entry);
 	if (ret)
 		return ret;
 	/* The element is written, or nothing is: md_vp_write checks everything before storing. */
 	ret = md_vp_write(&v, field_id, value, wr_request, &old);
-	regs->r[REG_R8] = old;
+	regs->r[TDX_REG_R8] = old;
 	md_vp_close(&l, tdr_entry);
 	return ret;
 }

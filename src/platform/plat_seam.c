@@ -30,9 +30,9 @@ static uint64_t pseamldr_call(struct plat *p, struct tdx_regs *regs)
 {
 	struct plat_sysinfo si;
 	struct seamldr_info info;
-	uint64_t pa = regs->r[REG_RCX], addr = pa & plat_pa_mask(p);
+	uint64_t pa = regs->r[TDX_REG_RCX], addr = pa & plat_pa_mask(p);
 
-	if (regs->r[REG_RAX] != SEAMLDR_INFO_LEAF)
+	if (regs->r[TDX_REG_RAX] != SEAMLDR_INFO_LEAF)
 		return SEAMLDR_EUNSUPPORTED;
 	plat_sysinfo_get(p, &si);
 	if ((pa & (SEAMLDR_INFO_ALIGN - 1)) || plat_pa_keyid(p, pa) ||
@@ -61,7 +61,7 @@ static uint64_t seamcall(struct plat *p, unsigned lpi, struct tdx_regs *regs)
 	/* SEAMCALL outside VMX operation is #UD; with SEAMRR disabled it is #UD as well. */
 	if (!atomic_load(&lp->vmx_on) || !p->cfg.seamrr_enabled)
 		return TDX_SEAMCALL_UD;
-	if (regs->r[REG_RAX] & SEAMLDR_INFO_LEAF)
+	if (regs->r[TDX_REG_RAX] & SEAMLDR_INFO_LEAF)
 		return pseamldr_call(p, regs);
 	if (!p->seam_ops || atomic_load(&p->seam_disabled))
 		return TDX_SEAMCALL_VMFAILINVALID;
@@ -80,7 +80,7 @@ static uint64_t seamcall(struct plat *p, unsigned lpi, struct tdx_regs *regs)
 
 uint64_t plat_seamcall(struct plat *p, unsigned lpi, struct tdx_regs *regs)
 {
-	return regs->r[REG_RAX] = seamcall(p, lpi, regs);
+	return regs->r[TDX_REG_RAX] = seamcall(p, lpi, regs);
 }
 
 void plat_seam_machine_check(struct plat *p, uint64_t pa)

@@ -1,18 +1,19 @@
 /* General purpose registers as SEAMCALL/TDCALL pass them. Indexed by the x86
- * register number, which is also the TDX operand id of each register. */
+ * register number, which is also the TDX operand id of each register. The TDX_ prefix keeps
+ * them clear of glibc's REG_R8.. (sys/ucontext.h), which QEMU's files see. */
 #ifndef TDX_REGS_H
 #define TDX_REGS_H
 
 #include <stdint.h>
 
 enum tdx_reg {
-	REG_RAX = 0, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP, REG_RSI, REG_RDI,
-	REG_R8, REG_R9, REG_R10, REG_R11, REG_R12, REG_R13, REG_R14, REG_R15,
-	REG_COUNT
+	TDX_REG_RAX = 0, TDX_REG_RCX, TDX_REG_RDX, TDX_REG_RBX, TDX_REG_RSP, TDX_REG_RBP, TDX_REG_RSI, TDX_REG_RDI,
+	TDX_REG_R8, TDX_REG_R9, TDX_REG_R10, TDX_REG_R11, TDX_REG_R12, TDX_REG_R13, TDX_REG_R14, TDX_REG_R15,
+	TDX_REG_COUNT
 };
 
 struct tdx_regs {
-	uint64_t r[REG_COUNT];
+	uint64_t r[TDX_REG_COUNT];
 };
 
 /* Software-defined results of the SEAMCALL instruction itself, as Linux encodes them
