@@ -261,15 +261,12 @@ void fx_kvm_down(struct fx_kvm *k)
 	fx_destroy(&k->f);
 }
 
-bool fx_td1_up(struct fx *f, struct fx_td1 *t, bool finalize)
+bool fx_td1_up_params(struct fx *f, struct fx_td1 *t, const struct td_params *p, bool finalize)
 {
-	struct td_params p;
-
 	memset(t, 0, sizeof(*t));
 	if (!fx_bringup(f) || !fx_td_create(f, &t->td))
 		return false;
-	fx_td_params_default(&p);
-	if (fx_td_init(f, &t->td, &p, NULL))
+	if (fx_td_init(f, &t->td, p, NULL))
 		return false;
 	t->vp[0] = fx_page(f);
 	if (tdh_vp_create(f->h, 0, t->td.tdr, t->vp[0]))
@@ -280,6 +277,14 @@ bool fx_td1_up(struct fx *f, struct fx_td1 *t, bool finalize)
 	if (tdh_vp_init(f->h, 0, t->vp[0], 0x7000))
 		return false;
 	return !finalize || tdh_mr_finalize(f->h, 0, t->td.tdr) == TDX_SUCCESS;
+}
+
+bool fx_td1_up(struct fx *f, struct fx_td1 *t, bool finalize)
+{
+	struct td_params p;
+
+	fx_td_params_default(&p);
+	return fx_td1_up_params(f, t, &p, finalize);
 }
 
 bool fx_td1_down(struct fx *f, struct fx_td1 *t, uint64_t extra)

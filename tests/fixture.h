@@ -82,6 +82,8 @@ struct fx_td1 {
 };
 
 bool fx_td1_up(struct fx *f, struct fx_td1 *t, bool finalize);
+/* The same with the given TD_PARAMS (host bring-up included; initial RCX 0x7000). */
+bool fx_td1_up_params(struct fx *f, struct fx_td1 *t, const struct td_params *p, bool finalize);
 /* Map a 4 KiB private page at gpa (SEPT pages added as needed): before TDH.MR.FINALIZE with
  * TDH.MEM.PAGE.ADD of `content` (4 KiB, NULL = zeros; MAPPED), after it with TDH.MEM.PAGE.AUG
  * (PENDING until the guest accepts it). Returns the status of the failing call or 0. */

@@ -98,20 +98,9 @@ static bool td_up(struct fx *f, struct fx_td1 *t, uint64_t attributes)
 {
 	struct td_params p;
 
-	memset(t, 0, sizeof(*t));
-	if (!fx_create(f) || !fx_bringup(f) || !fx_td_create(f, &t->td))
-		return false;
 	fx_td_params_default(&p);
 	p.attributes |= attributes;
-	if (fx_td_init(f, &t->td, &p, NULL))
-		return false;
-	t->vp[0] = fx_page(f);
-	if (tdh_vp_create(f->h, 0, t->td.tdr, t->vp[0]))
-		return false;
-	for (unsigned i = 1; i < MIN_TDVPS_PAGES; i++)
-		if (tdh_vp_addcx(f->h, 0, t->vp[0], t->vp[i] = fx_page(f)))
-			return false;
-	return tdh_vp_init(f->h, 0, t->vp[0], 0) == TDX_SUCCESS && tdh_mr_finalize(f->h, 0, t->td.tdr) == TDX_SUCCESS;
+	return fx_create(f) && fx_td1_up_params(f, t, &p, true);
 }
 
 static uint64_t sept_add(struct fx *f, struct fx_td1 *t, uint64_t gpa, unsigned top, unsigned bottom)

@@ -41,8 +41,7 @@ static bool mr_up(struct mr_td *m)
 	struct fx_td1 *t = &m->t;
 	uint8_t page[4096] = { 0 };
 
-	memset(t, 0, sizeof(*t));
-	if (!fx_create(f) || !fx_bringup(f) || !fx_td_create(f, &t->td))
+	if (!fx_create(f))
 		return false;
 	fx_td_params_default(&m->p);
 	m->p.attributes = TD_ATTRIBUTES_DEBUG_MASK;
@@ -51,15 +50,7 @@ static bool mr_up(struct mr_td *m)
 		m->p.mr_owner[i] = 0x0202020202020202ull * (i + 1);
 		m->p.mr_owner_config[i] = 0x3030303030303030ull + i;
 	}
-	if (fx_td_init(f, &t->td, &m->p, NULL))
-		return false;
-	t->vp[0] = fx_page(f);
-	if (tdh_vp_create(f->h, 0, t->td.tdr, t->vp[0]))
-		return false;
-	for (unsigned i = 1; i < MIN_TDVPS_PAGES; i++)
-		if (tdh_vp_addcx(f->h, 0, t->vp[0], t->vp[i] = fx_page(f)))
-			return false;
-	if (tdh_vp_init(f->h, 0, t->vp[0], 0x7000))
+	if (!fx_td1_up_params(f, t, &m->p, false))
 		return false;
 	for (unsigned i = 0; i < MR; i++)
 		m->extend[i] = (uint8_t)(0xc0 + i);
