@@ -21,14 +21,10 @@ _Static_assert(MD_TDVPS_FIELDS_R15_IDX - MD_TDVPS_FIELDS_RAX_IDX == 15 &&
 		       MD_TDVPS_FIELDS_RSP_PLACEHOLDER_IDX - MD_TDVPS_FIELDS_RAX_IDX == GPR_RSP,
 	       "the TDVPS GPR fields are RAX..R15 in SDM order");
 
+/* The vCPU being entered: what the guest-side leaves see (struct td_guest), plus the TLB
+ * epoch slot it joined. */
 struct vp_enter {
-	struct tdx_module *m;
-	unsigned lp;
-	uint64_t tdvpr_pa;
-	struct tdr *tdr;
-	struct tdcs *tdcs;
-	struct tdvps *vp;
-	struct tdvps_pages pg;
+	struct td_guest g;
 	uint16_t epoch_slot;
 };
 
@@ -48,34 +44,34 @@ static uint64_t open_vcpu(struct vp_enter *c, uint64_t tdr_pa)
 {
 	uint64_t ret;
 
-	c->tdr = td_map_tdr(c->m, tdr_pa);
-	if (!c->tdr)
+	c->g.tdr = td_map_tdr(c->g.m, tdr_pa);
+	if (!c->g.tdr)
 		return TDX_SEAMCALL_VMFAILINVALID;
-	ret = td_check_state(c->m, c->tdr, TDH_VP_ENTER_LEAF, &c->tdcs);
+	ret = td_check_state(c->g.m, c->g.tdr, TDH_VP_ENTER_LEAF, &c->g.tdcs);
 	if (ret)
 		return ret;
-	if (plat_seam_map(c->m->plat, c->tdvpr_pa, c->tdr->hkid, (void **)&c->vp)) {
-		plat_seam_machine_check(c->m->plat, c->tdvpr_pa);
+	if (plat_seam_map(c->g.m->plat, c->g.tdvpr_pa, c->g.tdr->hkid, (void **)&c->g.vp)) {
+		plat_seam_machine_check(c->g.m->plat, c->g.tdvpr_pa);
 		return TDX_SEAMCALL_VMFAILINVALID;
 	}
-	ret = tdvps_map_pages(c->m, c->tdr, c->vp, &c->pg);
+	ret = tdvps_map_pages(c->g.m, c->g.tdr, c->g.vp, &c->g.pg);
 	if (ret)
 		return ret;
-	if (c->vp->state != VCPU_READY)
+	if (c->g.vp->state != VCPU_READY)
 		return TDX_VCPU_STATE_INCORRECT;
-	return tdvps_associate(c->vp, c->tdcs, c->lp);
+	return tdvps_associate(c->g.vp, c->g.tdcs, c->g.lp);
 }
 
 static uint64_t check_vcpu_flags(struct vp_enter *c, uint64_t rcx)
 {
-	uint64_t last = tdvps_get(&c->pg, MD_TDVPS_FIELDS_LAST_TD_EXIT_IDX, 0);
+	uint64_t last = tdvps_get(&c->g.pg, MD_TDVPS_FIELDS_LAST_TD_EXIT_IDX, 0);
 
 	if ((rcx & VCPU_AND_FLAGS_HOST_RECOVERABILITY_HINT_MASK) && last != LAST_EXIT_ASYNC_TRAP)
 		return api_error_with_operand_id(TDX_OPERAND_INVALID, OPERAND_ID_RCX);
 	/* RESUME_L1 is for an exit from an L2 VM; this module runs no L2 VMs (CURR_VM is 0). */
-	if ((rcx & VCPU_AND_FLAGS_RESUME_L1_MASK) && tdvps_get(&c->pg, MD_TDVPS_FIELDS_CURR_VM_IDX, 0) == 0)
+	if ((rcx & VCPU_AND_FLAGS_RESUME_L1_MASK) && tdvps_get(&c->g.pg, MD_TDVPS_FIELDS_CURR_VM_IDX, 0) == 0)
 		return api_error_with_operand_id(TDX_OPERAND_INVALID, OPERAND_ID_RCX);
-	return module_check_tsc_adjust(c->m, c->lp);
+	return module_check_tsc_adjust(c->g.m, c->g.lp);
 }
 
 /* adjust_tlb_tracking_state(): the vCPU joins the current TD epoch, shared with other
@@ -84,34 +80,34 @@ static uint64_t join_epoch(struct vp_enter *c)
 {
 	uint64_t epoch;
 
-	if (!sharex_try_shared(&c->tdcs->epoch_lock))
+	if (!sharex_try_shared(&c->g.tdcs->epoch_lock))
 		return api_error_with_operand_id(TDX_OPERAND_BUSY, OPERAND_ID_TD_EPOCH);
-	epoch = __atomic_load_n(&c->tdcs->td_epoch, __ATOMIC_ACQUIRE);
+	epoch = __atomic_load_n(&c->g.tdcs->td_epoch, __ATOMIC_ACQUIRE);
 	c->epoch_slot = (uint16_t)(epoch & 1);
-	__atomic_fetch_add(&c->tdcs->refcount[c->epoch_slot], 1, __ATOMIC_SEQ_CST);
-	sharex_release_shared(&c->tdcs->epoch_lock);
-	tdvps_put(&c->pg, MD_TDVPS_FIELDS_VCPU_EPOCH_IDX, 0, epoch);
+	__atomic_fetch_add(&c->g.tdcs->refcount[c->epoch_slot], 1, __ATOMIC_SEQ_CST);
+	sharex_release_shared(&c->g.tdcs->epoch_lock);
+	tdvps_put(&c->g.pg, MD_TDVPS_FIELDS_VCPU_EPOCH_IDX, 0, epoch);
 	return TDX_SUCCESS;
 }
 
 static void gprs_load(const struct vp_enter *c, struct plat_guest_regs *g)
 {
 	for (unsigned i = 0; i < 16; i++)
-		g->gpr[i] = i == GPR_RSP ? tdvps_vmcs_get(&c->pg, MD_TD_VMCS_FIELDS_GUEST_RSP_IDX, 0)
-					 : tdvps_get(&c->pg, MD_TDVPS_FIELDS_RAX_IDX + i, 0);
-	g->rip = tdvps_vmcs_get(&c->pg, MD_TD_VMCS_FIELDS_GUEST_RIP_IDX, 0);
-	g->rflags = tdvps_vmcs_get(&c->pg, MD_TD_VMCS_FIELDS_GUEST_RFLAGS_IDX, 0);
+		g->gpr[i] = i == GPR_RSP ? tdvps_vmcs_get(&c->g.pg, MD_TD_VMCS_FIELDS_GUEST_RSP_IDX, 0)
+					 : tdvps_get(&c->g.pg, MD_TDVPS_FIELDS_RAX_IDX + i, 0);
+	g->rip = tdvps_vmcs_get(&c->g.pg, MD_TD_VMCS_FIELDS_GUEST_RIP_IDX, 0);
+	g->rflags = tdvps_vmcs_get(&c->g.pg, MD_TD_VMCS_FIELDS_GUEST_RFLAGS_IDX, 0);
 }
 
 static void gprs_save(const struct vp_enter *c, const struct plat_guest_regs *g)
 {
 	for (unsigned i = 0; i < 16; i++)
 		if (i == GPR_RSP)
-			tdvps_vmcs_put(&c->pg, MD_TD_VMCS_FIELDS_GUEST_RSP_IDX, 0, g->gpr[i]);
+			tdvps_vmcs_put(&c->g.pg, MD_TD_VMCS_FIELDS_GUEST_RSP_IDX, 0, g->gpr[i]);
 		else
-			tdvps_put(&c->pg, MD_TDVPS_FIELDS_RAX_IDX + i, 0, g->gpr[i]);
-	tdvps_vmcs_put(&c->pg, MD_TD_VMCS_FIELDS_GUEST_RIP_IDX, 0, g->rip);
-	tdvps_vmcs_put(&c->pg, MD_TD_VMCS_FIELDS_GUEST_RFLAGS_IDX, 0, g->rflags);
+			tdvps_put(&c->g.pg, MD_TDVPS_FIELDS_RAX_IDX + i, 0, g->gpr[i]);
+	tdvps_vmcs_put(&c->g.pg, MD_TD_VMCS_FIELDS_GUEST_RIP_IDX, 0, g->rip);
+	tdvps_vmcs_put(&c->g.pg, MD_TD_VMCS_FIELDS_GUEST_RFLAGS_IDX, 0, g->rflags);
 }
 
 /* After a TDG.VP.VMCALL exit the VMM's outputs (the GPRs the guest selected) become the
@@ -128,7 +124,7 @@ static void complete_tdvmcall(const struct tdx_regs *regs, struct plat_guest_reg
 
 static bool no_rbp_mod(const struct vp_enter *c)
 {
-	return (c->tdcs->config_flags & CONFIG_FLAGS_NO_RBP_MOD_MASK) != 0;
+	return (c->g.tdcs->config_flags & CONFIG_FLAGS_NO_RBP_MOD_MASK) != 0;
 }
 /* An asynchronous TD exit: the VM exit's information for the VMM, other GPRs cleared. */
 static void async_exit(const struct vp_enter *c, uint64_t status, const struct plat_guest_exit *ex,
@@ -156,38 +152,40 @@ static void ept_violation_exit(const struct td_guest *tg, struct plat_guest_exit
 static uint64_t run_guest_loop(struct vp_enter *c, struct plat_guest_regs *g, struct tdx_regs *regs,
 			       struct plat_guest_exit *ex, uint64_t *eeq)
 {
-	struct td_guest tg = { .m = c->m, .lp = c->lp, .tdvpr_pa = c->tdvpr_pa, .tdr = c->tdr, .tdcs = c->tdcs,
-			       .vp = c->vp, .pg = c->pg, .regs = g, .vmm = regs };
+	struct td_guest *tg = &c->g;
+
+	tg->regs = g;
+	tg->vmm = regs;
 
 	for (;;) {
 		*ex = (struct plat_guest_exit){ 0 };
-		plat_seam_guest_run(c->m->plat, c->lp, c->tdvpr_pa, g, ex);
-		tdvps_vmcs_put(&c->pg, MD_TD_VMCS_FIELDS_EXIT_REASON_IDX, 0, ex->reason);
-		tdvps_vmcs_put(&c->pg, MD_TD_VMCS_FIELDS_EXIT_QUALIFICATION_IDX, 0, ex->qualification);
+		plat_seam_guest_run(c->g.m->plat, c->g.lp, c->g.tdvpr_pa, g, ex);
+		tdvps_vmcs_put(&c->g.pg, MD_TD_VMCS_FIELDS_EXIT_REASON_IDX, 0, ex->reason);
+		tdvps_vmcs_put(&c->g.pg, MD_TD_VMCS_FIELDS_EXIT_QUALIFICATION_IDX, 0, ex->qualification);
 		if ((ex->reason & 0xFFFF) == VMEXIT_REASON_EPT_VIOLATION) {
 			/* a private PENDING page may be a #VE in the guest instead of a TD exit */
-			tg.ept_violation = false;
-			if (td_guest_vm_exit_ept_violation(&tg, ex->qualification, 0, ex->gpa))
+			tg->ept_violation = false;
+			if (td_guest_vm_exit_ept_violation(tg, ex->qualification, 0, ex->gpa))
 				continue;
-			if (tg.ept_violation) {
-				ept_violation_exit(&tg, ex);
-				*eeq = tg.ept_violation_eeq;
+			if (tg->ept_violation) {
+				ept_violation_exit(tg, ex);
+				*eeq = tg->ept_violation_eeq;
 			}
 			return LAST_EXIT_ASYNC_FAULT;
 		}
 		if ((ex->reason & 0xFFFF) != VMEXIT_REASON_TDCALL)
 			return LAST_EXIT_ASYNC_FAULT;
 		g->rip += ex->instr_len; /* TDCALL is trap-like: the guest resumes after it */
-		td_guest_tdcall(&tg);
-		if (tg.exit_to_vmm)
+		td_guest_tdcall(tg);
+		if (tg->exit_to_vmm)
 			return LAST_EXIT_TDVMCALL;
 		/* not completed: the guest re-executes the TDCALL (after the VMM's fix, or after the
 		 * event injected into it) */
-		if (tg.ept_violation || tg.tdcall_pending)
+		if (tg->ept_violation || tg->tdcall_pending)
 			g->rip -= ex->instr_len;
-		if (tg.ept_violation) {
-			ept_violation_exit(&tg, ex);
-			*eeq = tg.ept_violation_eeq;
+		if (tg->ept_violation) {
+			ept_violation_exit(tg, ex);
+			*eeq = tg->ept_violation_eeq;
 			return LAST_EXIT_ASYNC_FAULT;
 		}
 	}
@@ -202,7 +200,7 @@ static uint64_t run_guest(struct vp_enter *c, struct plat_guest_regs *g, struct 
 		return last;
 	if ((ex.reason & 0xFFFF) == VMEXIT_REASON_TRIPLE_FAULT) {
 		async_exit(c, TDX_NON_RECOVERABLE_VCPU, &ex, regs);
-		c->vp->state = VCPU_DISABLED;
+		c->g.vp->state = VCPU_DISABLED;
 	} else {
 		async_exit(c, TDX_SUCCESS, &ex, regs);
 		regs->r[TDX_REG_RDX] = eeq;
@@ -214,33 +212,33 @@ static void enter_and_exit(struct vp_enter *c, struct tdx_regs *regs)
 {
 	struct td_host_state hs;
 	struct plat_guest_regs g;
-	uint64_t last = tdvps_get(&c->pg, MD_TDVPS_FIELDS_LAST_TD_EXIT_IDX, 0);
+	uint64_t last = tdvps_get(&c->g.pg, MD_TDVPS_FIELDS_LAST_TD_EXIT_IDX, 0);
 
 	gprs_load(c, &g);
 	if (last == LAST_EXIT_TDVMCALL)
 		complete_tdvmcall(regs, &g);
-	td_exit_load_guest_state(c->m, c->lp, c->tdcs, &c->pg, &hs);
-	c->vp->state = VCPU_ACTIVE;
+	td_exit_load_guest_state(c->g.m, c->g.lp, c->g.tdcs, &c->g.pg, &hs);
+	c->g.vp->state = VCPU_ACTIVE;
 	last = run_guest(c, &g, regs);
 	gprs_save(c, &g);
-	td_exit_save_guest_state(c->m, c->lp, c->tdcs, &c->pg, &hs);
-	if (c->vp->state == VCPU_ACTIVE)
-		c->vp->state = VCPU_READY;
-	tdvps_put(&c->pg, MD_TDVPS_FIELDS_LAST_TD_EXIT_IDX, 0, last);
-	__atomic_fetch_sub(&c->tdcs->refcount[c->epoch_slot], 1, __ATOMIC_SEQ_CST);
+	td_exit_save_guest_state(c->g.m, c->g.lp, c->g.tdcs, &c->g.pg, &hs);
+	if (c->g.vp->state == VCPU_ACTIVE)
+		c->g.vp->state = VCPU_READY;
+	tdvps_put(&c->g.pg, MD_TDVPS_FIELDS_LAST_TD_EXIT_IDX, 0, last);
+	__atomic_fetch_sub(&c->g.tdcs->refcount[c->epoch_slot], 1, __ATOMIC_SEQ_CST);
 }
 
 uint64_t tdh_vp_enter(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 {
 	uint64_t rcx = regs->r[TDX_REG_RCX], ret;
-	struct vp_enter c = { .m = m, .lp = lp, .tdvpr_pa = rcx & VCPU_AND_FLAGS_TDVPRA_HPA_MASK };
+	struct vp_enter c = { .g = { .m = m, .lp = lp, .tdvpr_pa = rcx & VCPU_AND_FLAGS_TDVPRA_HPA_MASK } };
 	struct pamt_entry *tdr_entry = NULL;
 	struct pamt_lock lv;
 
 	ret = check_flags(m, lp, rcx);
 	if (ret)
 		return ret;
-	ret = pamt_check_lock_explicit(m, c.tdvpr_pa, OPERAND_ID_RCX, false, PT_TDVPR, &lv);
+	ret = pamt_check_lock_explicit(m, c.g.tdvpr_pa, OPERAND_ID_RCX, false, PT_TDVPR, &lv);
 	if (ret)
 		return ret;
 	ret = tdvps_lock_tdr_implicit(m, pamt_owner(lv.leaf), &tdr_entry);
