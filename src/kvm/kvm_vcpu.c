@@ -248,7 +248,7 @@ static void args_to_gprs(uint64_t *g, const struct kvm_vp_enter_args *a)
 /* The platform guest engine behind kvm_vcpu_set_engine(): plays the vCPU's script as the
  * guest between TD entry and VM exit. A vCPU without a script triple-faults. */
 static void script_run(void *ctx, struct plat *p, unsigned lp, uint64_t tag, struct plat_guest_regs *g,
-		       struct plat_guest_exit *ex)
+		       const struct plat_guest_mem *mem, struct plat_guest_exit *ex)
 {
 	struct kvm_vcpu *v = running_vcpu;
 	struct kvm_vp_enter_args a;
