@@ -559,6 +559,16 @@ static int handle_exit(struct kvm_vcpu *v, uint64_t ret)
 
 	if (!(ret & TDX_ERROR_BIT) && reason == EXIT_REASON_TDCALL && v->args.r10 == 0)
 		return handle_tdvmcall(v, ret);
+	if (!(ret & TDX_ERROR_BIT) && reason == EXIT_REASON_EPT_VIOLATION && kvm_gpa_is_private(v->vm, v->args.r8)) {
+		int r = kvm_tdx_fault_private(v->vm, v->args.r8); /* R8: the GPA */
+		if (r <= 0 && r != -EFAULT)
+			return r == 0 ? 1 : r;
+	}
+	/* the host interrupt that kicked the vCPU out (a signal for the vCPU thread) */
+	if (!(ret & TDX_ERROR_BIT) && reason == EXIT_REASON_EXTERNAL_INTERRUPT) {
+		v->run.exit_reason = KVM_EXIT_INTR;
+		return -EINTR;
+	}
 	if (!(ret & TDX_ERROR_BIT) && reason == EXIT_REASON_TRIPLE_FAULT) {
 		v->run.exit_reason = KVM_EXIT_SHUTDOWN;
 		return 0;
