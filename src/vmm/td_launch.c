@@ -82,7 +82,7 @@ static int host_up(struct td_launch *l, const struct td_launch_config *cfg, char
 	pc.lps_per_package = 2;
 	pc.ram_bytes = LAUNCH_HOST_RAM;
 	plat_config_default_e820(&pc);
-	if (sim_create(&l->sim, &pc, cfg->profile, NULL, NULL, err, errlen))
+	if (sim_create(&l->sim, &pc, cfg->profile ? cfg->profile : SIM_DEFAULT_PROFILE, NULL, NULL, err, errlen))
 		return -1;
 	l->sim_up = true;
 	if (sim_tdx_bringup(&l->sim)) {
@@ -170,7 +170,7 @@ static int slots_init(struct td_launch *l, const struct tdvf *t, const struct td
 static int add_section(struct td_launch *l, const struct tdvf *t, const struct tdvf_section *s, char *err,
 		       size_t errlen)
 {
-	uint8_t page[PAGE];
+	uint8_t page[PAGE] __attribute__((aligned(PAGE))); /* INIT_MEM_REGION wants an aligned source */
 	bool hob = s == &t->sec[t->hob_index >= 0 ? t->hob_index : 0] && t->hob_index >= 0;
 
 	if (s->attributes & TDVF_ATTR_PAGE_AUG)
