@@ -109,6 +109,10 @@ static int vm_init(struct td_launch *l, char *err, size_t errlen)
 		return fail(err, errlen, "allocation", -ENOMEM);
 	}
 	iv->xfam = LAUNCH_XFAM;
+	iv->attributes = l->cfg.attributes;
+	memcpy(iv->mrconfigid, l->cfg.mrconfigid, sizeof(iv->mrconfigid));
+	memcpy(iv->mrowner, l->cfg.mrowner, sizeof(iv->mrowner));
+	memcpy(iv->mrownerconfig, l->cfg.mrownerconfig, sizeof(iv->mrownerconfig));
 	iv->cpuid.nent = 1;
 	iv->cpuid.entries[0].function = 0x80000008;
 	iv->cpuid.entries[0].eax = LAUNCH_GPAW_BITS << GUEST_PHYS_BITS_SHIFT;
@@ -240,6 +244,9 @@ int td_launch_create(const struct td_launch_config *cfg, const struct td_launch_
 	l->ops = ops;
 	l->ctx = ctx;
 	l->trace = cfg->trace;
+	l->cfg = *cfg;
+	l->cfg.bios = NULL;
+	l->cfg.bios_size = 0;
 	if (!ops || !ops->run || !ops->pio || !ops->mmio) {
 		snprintf(err, errlen, "td_launch_create: the engine must provide run, pio and mmio");
 		free(l);

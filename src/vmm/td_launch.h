@@ -35,6 +35,9 @@ struct td_launch_config {
 	uint64_t ram_size;   /* guest RAM, laid out as q35 does */
 	const char *profile; /* module profile, NULL: default */
 	bool trace;          /* log every TDCALL and KVM exit */
+	/* tdx-guest properties, as KVM_TDX_INIT_VM takes them (QEMU's defaults are the caller's). */
+	uint64_t attributes;
+	uint8_t mrconfigid[48], mrowner[48], mrownerconfig[48];
 };
 
 /* Build the host and the TD. 0, or -1 with err set (the step and its status). */

@@ -15,6 +15,7 @@ struct td_launch {
 	const struct td_launch_ops *ops;
 	void *ctx;
 	bool trace;
+	struct td_launch_config cfg; /* a copy; bios is not kept past td_launch_create() */
 	unsigned nr_slots;
 	struct td_launch_stats stats;
 	uint8_t *hob;
