@@ -111,7 +111,7 @@ static uint64_t seamcall(struct fz *f, unsigned lp, uint64_t rax, uint64_t rcx, 
  * a triple fault or another VM exit), and it scribbles over MSRs the TD exit must scrub.
  * An exhausted input reads as zeros: a TDG.VP.VMCALL selecting nothing, which exits. */
 static void fuzz_guest(void *ctx, struct plat *p, unsigned lp, uint64_t tag, struct plat_guest_regs *r,
-		       struct plat_guest_exit *ex)
+		       const struct plat_guest_mem *mem, struct plat_guest_exit *ex)
 {
 	struct fz *f = ctx;
 	uint8_t kind = next(f);

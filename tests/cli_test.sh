@@ -158,6 +158,23 @@ if [ -x "$engine" ]; then
 	expect run-qemu-bad-option 1 "invalid option" -- run -no-such-option
 	expect run-qemu-tcg-starts 0 '^QEMU [0-9.]+ monitor' -- run -M none -accel tcg -display none -nodefaults \
 		-monitor stdio < <(echo quit)
+	# TD mode: Debian's OVMF as a TD with QEMU's TDX command line runs its first TDCALLs and
+	# TDVMCALLs through the module and KVM (bounded: the boot is not complete yet).
+	if [ -r /usr/share/ovmf/OVMF.fd ]; then
+		TDXEMU_TRACE=1 timeout 20 "$BIN" run -accel tcg -object tdx-guest,id=tdx0 \
+			-machine q35,confidential-guest-support=tdx0 -bios /usr/share/ovmf/OVMF.fd -m 512M \
+			-nographic -nodefaults -serial stdio >"$tmp/td.log" 2>&1
+		td_ok=1
+		for pat in '^tdxemu: TD built: 6 TDVF sections' '^tdxemu: TDCALL TDG\.VP\.INFO' \
+			'^tdxemu: TDCALL TDG\.MEM\.PAGE\.ACCEPT' \
+			'^tdxemu: TDCALL TDG\.VP\.VMCALL r11=0x1e r12=0x4 r13=0 r14=0xcf8$' \
+			'^tdxemu: TDCALL TDG\.VP\.VMCALL r11=0x1e r12=0x1 r13=0x1 r14=0x3f8$' \
+			'^tdxemu: TDCALL TDG\.VP\.VMCALL r11=0x1f r12=0x1b '; do
+			grep -qE -- "$pat" "$tmp/td.log" || { echo "FAIL run-qemu-td-ovmf: no line /$pat/"; td_ok=0; }
+		done
+		if [ $td_ok = 1 ]; then echo "ok   run-qemu-td-ovmf"; pass=$((pass + 1)); else
+			sed 's/^/    /' "$tmp/td.log" | head -8; fail=$((fail + 1)); fi
+	fi
 elif [ -n "${TDXEMU_REQUIRE_QEMU:-}" ]; then
 	echo "FAIL run-qemu: no engine at $engine (TDXEMU_REQUIRE_QEMU is set)"; fail=$((fail + 1))
 else

@@ -337,7 +337,7 @@ struct tdcall_guest {
 };
 
 static void tdcall_guest_run(void *ctx, struct plat *p, unsigned lp, uint64_t tag, struct plat_guest_regs *r,
-			     struct plat_guest_exit *ex)
+			     const struct plat_guest_mem *mem, struct plat_guest_exit *ex)
 {
 	struct tdcall_guest *g = ctx;
 	uint64_t rip = r->rip;

@@ -168,7 +168,7 @@ struct enter_track {
 };
 
 static void et_guest(void *ctx, struct plat *p, unsigned lp, uint64_t tag, struct plat_guest_regs *r,
-		     struct plat_guest_exit *ex)
+		     const struct plat_guest_mem *mem, struct plat_guest_exit *ex)
 {
 	struct enter_track *w = ctx;
 

@@ -27,7 +27,7 @@ struct guest {
 };
 
 static void guest_run(void *ctx, struct plat *p, unsigned lp, uint64_t tag, struct plat_guest_regs *r,
-		      struct plat_guest_exit *ex)
+		      const struct plat_guest_mem *mem, struct plat_guest_exit *ex)
 {
 	struct guest *g = ctx;
 

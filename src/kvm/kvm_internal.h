@@ -118,6 +118,7 @@ unsigned kvm_nr_packages(const struct kvm_vm *vm);
 unsigned kvm_package_cpu(const struct kvm_vm *vm, unsigned pkg);
 
 /* kvm_mem.c */
+int kvm_tdx_fault_private(struct kvm_vm *vm, uint64_t gpa);
 int kvm_tdx_init_mem_region_locked(struct kvm_vcpu *vcpu, struct kvm_tdx_cmd *cmd);
 /* Zap every private leaf (BLOCK/TRACK/REMOVE/WBINVD while the HKID lives, else RECLAIM). */
 void kvm_mem_zap_private(struct kvm_vm *vm);

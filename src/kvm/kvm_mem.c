@@ -298,6 +298,41 @@ int kvm_tdx_init_mem_region_locked(struct kvm_vcpu *vcpu, struct kvm_tdx_cmd *cm
 	return ret;
 }
 
+/* tdx_handle_ept_violation() -> kvm_tdp_map_page() for a private GPA the TD touched (or
+ * TDG.MEM.PAGE.ACCEPTed) before it was mapped: the missing Secure EPT pages, then
+ * TDH.MEM.PAGE.AUG of a 4 KiB guest_memfd page (no huge pages here: a 2 MiB ACCEPT then sees
+ * a size mismatch and the guest accepts 4 KiB at a time). 0: mapped (or already mapped, the
+ * guest retries); -EFAULT: not private guest_memfd memory (KVM's KVM_EXIT_MEMORY_FAULT). */
+int kvm_tdx_fault_private(struct kvm_vm *vm, uint64_t gpa)
+{
+	struct kvm_slot *s;
+	struct tdx_module_args a;
+	uint64_t idx, st;
+	int ret;
+
+	gpa &= ~(uint64_t)(KVM_PAGE - 1);
+	s = slot_of(vm, gpa);
+	if (!s || !s->gmem || !(kvm_get_memory_attributes(vm, gpa) & KVM_MEMORY_ATTRIBUTE_PRIVATE))
+		return -EFAULT;
+	idx = (gpa - s->r.guest_phys_addr) / KVM_PAGE;
+	if (s->populated[idx])
+		return 0;
+	if (!grow((void **)&vm->mapped, &vm->cap_mapped, vm->nr_mapped, sizeof(*vm->mapped)))
+		return -ENOMEM;
+	if (!s->gmem[idx] && !(s->gmem[idx] = kvm_page_alloc(vm->dev)))
+		return -ENOMEM;
+	if ((ret = map_sept(vm, gpa)))
+		return ret == -EBUSY ? 0 : ret;
+	st = tdh_mem_page_aug(vm->h, 0, vm->tdr, gpa, 0, s->gmem[idx], &a);
+	if ((st & UINT64_C(0xFFFFFFFF00000000)) == TDX_OPERAND_BUSY)
+		return 0; /* the guest faults again */
+	if (st)
+		return kvm_vm_bug(vm, "TDH.MEM.PAGE.AUG", st);
+	s->populated[idx] = true;
+	vm->mapped[vm->nr_mapped++] = (struct kvm_mapped){ gpa, s->gmem[idx] };
+	return 0;
+}
+
 static void unpopulate(struct kvm_vm *vm, uint64_t gpa, bool free_page)
 {
 	struct kvm_slot *s = slot_of(vm, gpa);

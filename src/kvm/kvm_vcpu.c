@@ -248,7 +248,7 @@ static void args_to_gprs(uint64_t *g, const struct kvm_vp_enter_args *a)
 /* The platform guest engine behind kvm_vcpu_set_engine(): plays the vCPU's script as the
  * guest between TD entry and VM exit. A vCPU without a script triple-faults. */
 static void script_run(void *ctx, struct plat *p, unsigned lp, uint64_t tag, struct plat_guest_regs *g,
-		       struct plat_guest_exit *ex)
+		       const struct plat_guest_mem *mem, struct plat_guest_exit *ex)
 {
 	struct kvm_vcpu *v = running_vcpu;
 	struct kvm_vp_enter_args a;
@@ -559,6 +559,16 @@ static int handle_exit(struct kvm_vcpu *v, uint64_t ret)
 
 	if (!(ret & TDX_ERROR_BIT) && reason == EXIT_REASON_TDCALL && v->args.r10 == 0)
 		return handle_tdvmcall(v, ret);
+	if (!(ret & TDX_ERROR_BIT) && reason == EXIT_REASON_EPT_VIOLATION && kvm_gpa_is_private(v->vm, v->args.r8)) {
+		int r = kvm_tdx_fault_private(v->vm, v->args.r8); /* R8: the GPA */
+		if (r <= 0 && r != -EFAULT)
+			return r == 0 ? 1 : r;
+	}
+	/* the host interrupt that kicked the vCPU out (a signal for the vCPU thread) */
+	if (!(ret & TDX_ERROR_BIT) && reason == EXIT_REASON_EXTERNAL_INTERRUPT) {
+		v->run.exit_reason = KVM_EXIT_INTR;
+		return -EINTR;
+	}
 	if (!(ret & TDX_ERROR_BIT) && reason == EXIT_REASON_TRIPLE_FAULT) {
 		v->run.exit_reason = KVM_EXIT_SHUTDOWN;
 		return 0;

@@ -98,6 +98,16 @@ uint64_t td_guest_host_priority_status(struct td_guest *g, uint64_t status);
  * attempted and the R/W/X bits of the leaf the walk found (0 when none); TDX_EPT_WALK_FAILED. */
 uint64_t td_guest_operand_walk_failed(struct td_guest *g, uint64_t gpa, bool write, uint64_t leaf_rwx);
 
+/* The guest engine's Secure EPT translation (struct plat_guest_mem, ctx = the td_guest). */
+bool td_guest_translate(void *ctx, uint64_t gpa, unsigned access, uint64_t *hpa, uint64_t *leaf_rwx);
+/* GPA bit GPAW-1: set in shared GPAs. */
+uint64_t td_guest_shared_bit(const struct tdcs *tdcs);
+/* An instruction VM exit the module handles in the guest (td_guest_exits.c): CPUID answered
+ * from the TD's CPUID values, or a #VE (VE_INFO with the exit's reason, qualification and
+ * instruction length). false: not such an exit, it becomes a TD exit. */
+bool td_guest_vm_exit_instruction(struct td_guest *g, const struct plat_guest_exit *ex);
+void td_guest_inject_ve_instr(struct td_guest *g, const struct plat_guest_exit *ex);
+
 uint64_t tdg_vp_vmcall(struct td_guest *g);
 uint64_t tdg_mr_rtmr_extend(struct td_guest *g);
 uint64_t tdg_mr_report(struct td_guest *g);

@@ -58,3 +58,37 @@ uint64_t td_guest_host_priority_status(struct td_guest *g, uint64_t status)
 	/* Older TDs only know TDX_OPERAND_BUSY. */
 	return busy_hp ? TDX_OPERAND_BUSY | (status & details) : status;
 }
+
+uint64_t td_guest_shared_bit(const struct tdcs *tdcs)
+{
+	/* TDCS.GPAW: 0 = 48-bit GPA (shared bit 47), 1 = 52-bit (bit 51), as sept_check_private_gpa. */
+	return UINT64_C(1) << ((tdcs->gpaw ? 52 : 48) - 1);
+}
+
+/* The guest engine's private-memory translation (struct plat_guest_mem): the same walk the
+ * CPU's EPT walk does on the Secure EPT. Only present leaves whose R/W/X bits allow the
+ * access translate; PENDING, blocked or missing pages are EPT violations, which the engine
+ * reports as a VM exit and td_guest_vm_exit_ept_violation() turns into a #VE or a TD exit. */
+bool td_guest_translate(void *ctx, uint64_t gpa, unsigned access, uint64_t *hpa, uint64_t *rwx)
+{
+	struct td_guest *g = ctx;
+	struct sept_walk w;
+	uint64_t page = gpa & ~(SZ_4K - 1), need = 0, ret;
+
+	*rwx = 0;
+	if (access & PLAT_GUEST_ACC_READ)
+		need |= SEPTE_R;
+	if (access & PLAT_GUEST_ACC_WRITE)
+		need |= SEPTE_W;
+	if (access & PLAT_GUEST_ACC_FETCH)
+		need |= SEPTE_X;
+	if (sept_check_private_gpa(g->tdcs, page))
+		return false;
+	ret = sept_walk_to_leaf(g->m, g->tdr, g->tdcs, page, &w);
+	*rwx = leaf_rwx(&w, ret);
+	if (ret || (w.value & need) != need)
+		return false;
+	*hpa = sept_hpa(w.value) + (page & (sept_level_size(w.level) - 1) & ~(SZ_4K - 1));
+	*hpa |= (uint64_t)g->tdr->hkid << plat_hkid_shift(g->m->plat);
+	return true;
+}

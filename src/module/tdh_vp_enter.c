@@ -12,6 +12,9 @@
  * to the VMM, other leaves are answered in the guest, which runs on. A triple fault makes the
  * vCPU DISABLED (TDX_NON_RECOVERABLE_VCPU); every other VM exit the engine reports becomes an
  * asynchronous TD exit with its qualification, GPA and interruption information. */
+#include <stddef.h>
+#include <string.h>
+
 #include "td_exit.h"
 #include "td_guest.h"
 
@@ -90,13 +93,42 @@ static uint64_t join_epoch(struct vp_enter *c)
 	return TDX_SUCCESS;
 }
 
+#define VMCS(name) MD_TD_VMCS_FIELDS_##name##_IDX
+#define SYS(field) offsetof(struct plat_guest_sys, field)
+#define SEG(id, f) (offsetof(struct plat_guest_sys, seg) + (id) * sizeof(struct plat_guest_seg) + \
+		    offsetof(struct plat_guest_seg, f))
+#define SEG_FIELDS(ID, NAME) \
+	{ VMCS(GUEST_##NAME##_SELECTOR), SEG(PLAT_SEG_##ID, selector) }, \
+	{ VMCS(GUEST_##NAME##_BASE), SEG(PLAT_SEG_##ID, base) }, \
+	{ VMCS(GUEST_##NAME##_LIMIT), SEG(PLAT_SEG_##ID, limit) }, \
+	{ VMCS(GUEST_##NAME##_ACCESS_RIGHTS), SEG(PLAT_SEG_##ID, ar) }
+
+/* The TD VMCS guest-state fields VM entry loads into the CPU and VM exit saves back. */
+static const struct {
+	uint16_t vmcs_idx;
+	uint16_t off; /* in struct plat_guest_sys */
+} sys_fields[] = {
+	{ VMCS(GUEST_CR0), SYS(cr0) },   { VMCS(GUEST_CR3), SYS(cr3) },
+	{ VMCS(GUEST_CR4), SYS(cr4) },   { VMCS(GUEST_DR7), SYS(dr7) },
+	{ VMCS(IA32_EFER), SYS(efer) },  { VMCS(IA32_PAT), SYS(pat) },
+	SEG_FIELDS(ES, ES), SEG_FIELDS(CS, CS), SEG_FIELDS(SS, SS), SEG_FIELDS(DS, DS),
+	SEG_FIELDS(FS, FS), SEG_FIELDS(GS, GS), SEG_FIELDS(LDTR, LDTR), SEG_FIELDS(TR, TR),
+	{ VMCS(GUEST_GDTR_BASE), SYS(gdtr_base) }, { VMCS(GUEST_GDTR_LIMIT), SYS(gdtr_limit) },
+	{ VMCS(GUEST_IDTR_BASE), SYS(idtr_base) }, { VMCS(GUEST_IDTR_LIMIT), SYS(idtr_limit) },
+};
+
 static void gprs_load(const struct vp_enter *c, struct plat_guest_regs *g)
 {
+	memset(g, 0, sizeof(*g));
 	for (unsigned i = 0; i < 16; i++)
 		g->gpr[i] = i == GPR_RSP ? tdvps_vmcs_get(&c->g.pg, MD_TD_VMCS_FIELDS_GUEST_RSP_IDX, 0)
 					 : tdvps_get(&c->g.pg, MD_TDVPS_FIELDS_RAX_IDX + i, 0);
 	g->rip = tdvps_vmcs_get(&c->g.pg, MD_TD_VMCS_FIELDS_GUEST_RIP_IDX, 0);
 	g->rflags = tdvps_vmcs_get(&c->g.pg, MD_TD_VMCS_FIELDS_GUEST_RFLAGS_IDX, 0);
+	for (unsigned i = 0; i < sizeof(sys_fields) / sizeof(sys_fields[0]); i++) {
+		uint64_t v = tdvps_vmcs_get(&c->g.pg, sys_fields[i].vmcs_idx, 0);
+		memcpy((uint8_t *)&g->sys + sys_fields[i].off, &v, sizeof(v));
+	}
 }
 
 static void gprs_save(const struct vp_enter *c, const struct plat_guest_regs *g)
@@ -108,6 +140,11 @@ static void gprs_save(const struct vp_enter *c, const struct plat_guest_regs *g)
 			tdvps_put(&c->g.pg, MD_TDVPS_FIELDS_RAX_IDX + i, 0, g->gpr[i]);
 	tdvps_vmcs_put(&c->g.pg, MD_TD_VMCS_FIELDS_GUEST_RIP_IDX, 0, g->rip);
 	tdvps_vmcs_put(&c->g.pg, MD_TD_VMCS_FIELDS_GUEST_RFLAGS_IDX, 0, g->rflags);
+	for (unsigned i = 0; i < sizeof(sys_fields) / sizeof(sys_fields[0]); i++) {
+		uint64_t v;
+		memcpy(&v, (const uint8_t *)&g->sys + sys_fields[i].off, sizeof(v));
+		tdvps_vmcs_put(&c->g.pg, sys_fields[i].vmcs_idx, 0, v);
+	}
 }
 
 /* After a TDG.VP.VMCALL exit the VMM's outputs (the GPRs the guest selected) become the
@@ -153,13 +190,15 @@ static uint64_t run_guest_loop(struct vp_enter *c, struct plat_guest_regs *g, st
 			       struct plat_guest_exit *ex, uint64_t *eeq)
 {
 	struct td_guest *tg = &c->g;
+	struct plat_guest_mem mem = { .translate = td_guest_translate, .ctx = tg,
+				      .shared_bit = td_guest_shared_bit(c->g.tdcs), .keyid = c->g.tdr->hkid };
 
 	tg->regs = g;
 	tg->vmm = regs;
 
 	for (;;) {
 		*ex = (struct plat_guest_exit){ 0 };
-		plat_seam_guest_run(c->g.m->plat, c->g.lp, c->g.tdvpr_pa, g, ex);
+		plat_seam_guest_run(c->g.m->plat, c->g.lp, c->g.tdvpr_pa, g, &mem, ex);
 		tdvps_vmcs_put(&c->g.pg, MD_TD_VMCS_FIELDS_EXIT_REASON_IDX, 0, ex->reason);
 		tdvps_vmcs_put(&c->g.pg, MD_TD_VMCS_FIELDS_EXIT_QUALIFICATION_IDX, 0, ex->qualification);
 		if ((ex->reason & 0xFFFF) == VMEXIT_REASON_EPT_VIOLATION) {
@@ -173,6 +212,9 @@ static uint64_t run_guest_loop(struct vp_enter *c, struct plat_guest_regs *g, st
 			}
 			return LAST_EXIT_ASYNC_FAULT;
 		}
+		/* CPUID, HLT, IN/OUT, RDMSR/WRMSR...: emulated or a #VE, the guest runs on */
+		if (td_guest_vm_exit_instruction(tg, ex))
+			continue;
 		if ((ex->reason & 0xFFFF) != VMEXIT_REASON_TDCALL)
 			return LAST_EXIT_ASYNC_FAULT;
 		g->rip += ex->instr_len; /* TDCALL is trap-like: the guest resumes after it */

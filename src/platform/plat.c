@@ -514,10 +514,10 @@ const struct plat_guest_engine *plat_get_guest_engine(const struct plat *p)
 }
 
 int plat_seam_guest_run(struct plat *p, unsigned lpi, uint64_t vcpu_tag, struct plat_guest_regs *regs,
-			struct plat_guest_exit *exit)
+			const struct plat_guest_mem *mem, struct plat_guest_exit *exit)
 {
 	if (!p->guest_engine)
 		return -1;
-	p->guest_engine->run(p->guest_engine_ctx, p, lpi, vcpu_tag, regs, exit);
+	p->guest_engine->run(p->guest_engine_ctx, p, lpi, vcpu_tag, regs, mem, exit);
 	return 0;
 }

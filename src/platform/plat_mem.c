@@ -402,3 +402,21 @@ int plat_page_state(const struct plat *p, uint64_t pa, unsigned *keyid, bool *po
 	*poisoned = meta & PMETA_POISON;
 	return PLAT_MEM_OK;
 }
+
+int plat_guest_dram(struct plat *p, uint64_t pa, void **ptr, uint64_t *len)
+{
+	uint64_t addr = pa & addr_mask(p), end = (addr | (CHUNK_SIZE - 1)) + 1;
+	struct mem_chunk *c;
+
+	for (unsigned i = 0; i < p->cfg.nr_e820; i++) {
+		const struct plat_e820_entry *e = &p->cfg.e820[i];
+		if (e->type != E820_RAM || addr < e->addr || addr >= e->addr + e->size)
+			continue;
+		if (!(c = chunk_get(p, addr)))
+			return PLAT_MEM_UNBACKED;
+		*ptr = c->data + (addr & (CHUNK_SIZE - 1));
+		*len = (e->addr + e->size < end ? e->addr + e->size : end) - addr;
+		return PLAT_MEM_OK;
+	}
+	return PLAT_MEM_UNBACKED;
+}

@@ -190,6 +190,30 @@ void plat_lp_reg_write(struct plat *p, unsigned lp, enum plat_lp_reg r, uint64_t
  * or a script in tests. It sees the guest GPRs (SDM order RAX, RCX, RDX, RBX, RSP, RBP,
  * RSI, RDI, R8-R15), RIP and RFLAGS, may read and write the LP's MSRs and registers as
  * guest WRMSR/MOV DR/XSETBV would, and reports the VM exit that ends the run. */
+/* A segment register as the VMCS guest-state area holds it (access rights in the VMCS
+ * format: type, S, DPL, P, AVL, L, D/B, G, unusable at bit 16). */
+struct plat_guest_seg {
+	uint64_t selector, base, limit, ar;
+};
+enum plat_guest_seg_id {
+	PLAT_SEG_ES,
+	PLAT_SEG_CS,
+	PLAT_SEG_SS,
+	PLAT_SEG_DS,
+	PLAT_SEG_FS,
+	PLAT_SEG_GS,
+	PLAT_SEG_LDTR,
+	PLAT_SEG_TR,
+	PLAT_NR_SEGS
+};
+/* The rest of the guest-state area a CPU core needs to run the vCPU on: control registers,
+ * EFER, PAT, DR7, segments and descriptor tables. The module keeps it in the TD VMCS and
+ * loads/saves it around every run, as VM entry and VM exit do. */
+struct plat_guest_sys {
+	uint64_t cr0, cr3, cr4, dr7, efer, pat;
+	struct plat_guest_seg seg[PLAT_NR_SEGS];
+	uint64_t gdtr_base, gdtr_limit, idtr_base, idtr_limit;
+};
 struct plat_guest_regs {
 	uint64_t gpr[16];
 	uint64_t rip, rflags;
@@ -198,23 +222,48 @@ struct plat_guest_regs {
 	 * error code valid). The engine clears it once delivered. */
 	uint32_t event_inject;
 	uint32_t event_error_code;
+	struct plat_guest_sys sys;
 };
 struct plat_guest_exit {
 	uint32_t reason;      /* basic VM-exit reason (bits 15:0) plus flags */
 	uint32_t instr_len;   /* VM-exit instruction length (TDCALL: 4) */
 	uint64_t qualification, gpa, intr_info;
 };
+/* Guest-physical memory as the module's Secure EPT defines it, for the engine's memory
+ * accesses to private GPAs (shared GPAs, GPA bit shared_bit set, are the VMM's memory and
+ * never come here). translate() walks the Secure EPT for the 4 KiB page of gpa and the
+ * access (PLAT_GUEST_ACC_* bits): true with *hpa (KeyID bits included) when the page is
+ * mapped and allows the access; false for an EPT violation, with *leaf_rwx the R/W/X bits
+ * (bits 2:0) of the leaf entry found, 0 when none. The host pointer behind an HPA comes
+ * from plat_guest_dram(). */
+#define PLAT_GUEST_ACC_READ 0x1u
+#define PLAT_GUEST_ACC_WRITE 0x2u
+#define PLAT_GUEST_ACC_FETCH 0x4u
+struct plat_guest_mem {
+	bool (*translate)(void *ctx, uint64_t gpa, unsigned access, uint64_t *hpa, uint64_t *leaf_rwx);
+	void *ctx;
+	uint64_t shared_bit; /* GPA bit GPAW-1 */
+	unsigned keyid;      /* the TD's private KeyID */
+};
 struct plat_guest_engine {
-	/* vcpu_tag identifies the vCPU (the module passes its TDVPR address). */
+	/* vcpu_tag identifies the vCPU (the module passes its TDVPR address); mem is valid for
+	 * the duration of the call. */
 	void (*run)(void *ctx, struct plat *p, unsigned lp, uint64_t vcpu_tag, struct plat_guest_regs *regs,
-		    struct plat_guest_exit *exit);
+		    const struct plat_guest_mem *mem, struct plat_guest_exit *exit);
 };
 void plat_set_guest_engine(struct plat *p, const struct plat_guest_engine *e, void *ctx);
 bool plat_has_guest_engine(const struct plat *p);
 const struct plat_guest_engine *plat_get_guest_engine(const struct plat *p);
 /* SEAM only (TDH.VP.ENTER): run the guest until its next VM exit. -1: no engine installed. */
 int plat_seam_guest_run(struct plat *p, unsigned lp, uint64_t vcpu_tag, struct plat_guest_regs *regs,
-			struct plat_guest_exit *exit);
+			const struct plat_guest_mem *mem, struct plat_guest_exit *exit);
+/* The guest engine's view of DRAM: the host pointer of physical address pa (KeyID bits
+ * ignored) and in *len how many bytes from there are contiguous behind it (to the end of
+ * the e820 RAM entry or of the platform's backing chunk). The engine maps these ranges once
+ * and accesses only HPAs translate() gave it, so the KeyID and integrity of the page are
+ * the TD's (the Secure EPT maps only pages the module initialised with the TD's KeyID).
+ * PLAT_MEM_UNBACKED outside RAM, or when the host is out of memory. */
+int plat_guest_dram(struct plat *p, uint64_t pa, void **ptr, uint64_t *len);
 
 /* --- MCHECK / SEAMLDR system information table --------------------------- */
 struct plat_sysinfo {

@@ -1,0 +1,311 @@
+/* A TD for an external CPU engine: host bring-up, the TD built through the KVM-TDX API the way
+ * QEMU's target/i386/kvm/tdx.c does it, and the KVM_RUN loop (td_launch.h). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "abi_leaves.h"
+#include "kvm/kvm.h"
+#include "sim.h"
+#include "td_launch_internal.h"
+#include "tdvf.h"
+
+#define LAUNCH_HOST_RAM (4ull << 30) /* the simulated host: room for the TD, PAMTs, TDCS */
+#define LAUNCH_GPAW_BITS 48u         /* CPUID.0x80000008.EAX[23:16] asked at INIT_VM */
+#define LAUNCH_XFAM 0x3u             /* x87 | SSE: what OVMF needs, AVX state is not modelled */
+#define GUEST_PHYS_BITS_SHIFT 16
+#define PAGE 4096u
+#define LOG_MAX 256
+
+
+void td_launch_log(struct td_launch *l, const char *fmt, ...)
+{
+	char line[LOG_MAX];
+	va_list ap;
+
+	if (!l->ops->log)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	l->ops->log(l->ctx, line);
+}
+
+static const char *tdcall_name(uint64_t rax)
+{
+#define TDCALL_NAME(id, num, name, ver) case num: return name;
+	switch (rax & 0xFFFF) {
+		TDX_TDCALL_LEAVES(TDCALL_NAME)
+	default:
+		return "unknown";
+	}
+#undef TDCALL_NAME
+}
+
+/* The platform's guest engine: the external engine runs the vCPU; TDCALLs are logged here
+ * (the module serves most of them without a TD exit, so the KVM side never sees them). */
+static void engine_run(void *ctx, struct plat *p, unsigned lp, uint64_t tag, struct plat_guest_regs *regs,
+		       const struct plat_guest_mem *mem, struct plat_guest_exit *exit)
+{
+	struct td_launch *l = ctx;
+
+	l->ops->run(l->ctx, regs, mem, exit);
+	if ((exit->reason & 0xFFFF) != EXIT_REASON_TDCALL)
+		return;
+	l->stats.tdcalls++;
+	if (!l->trace)
+		return;
+	if ((regs->gpr[0] & 0xFFFF) == TDG_VP_VMCALL_LEAF)
+		td_launch_log(l, "TDCALL TDG.VP.VMCALL r11=%#llx r12=%#llx r13=%#llx r14=%#llx", (unsigned long long)regs->gpr[11],
+		      (unsigned long long)regs->gpr[12], (unsigned long long)regs->gpr[13], (unsigned long long)regs->gpr[14]);
+	else
+		td_launch_log(l, "TDCALL %s rcx=%#llx rdx=%#llx", tdcall_name(regs->gpr[0]), (unsigned long long)regs->gpr[1],
+		      (unsigned long long)regs->gpr[2]);
+}
+
+static const struct plat_guest_engine launch_engine = { engine_run };
+
+static int fail(char *err, size_t errlen, const char *what, int r)
+{
+	snprintf(err, errlen, "%s failed: %s", what, r < 0 ? strerror(-r) : "error");
+	return -1;
+}
+
+static int host_up(struct td_launch *l, const struct td_launch_config *cfg, char *err, size_t errlen)
+{
+	struct plat_config pc;
+
+	plat_config_default(&pc);
+	pc.packages = 1;
+	pc.lps_per_package = 2;
+	pc.ram_bytes = LAUNCH_HOST_RAM;
+	plat_config_default_e820(&pc);
+	if (sim_create(&l->sim, &pc, cfg->profile ? cfg->profile : SIM_DEFAULT_PROFILE, NULL, NULL, err, errlen))
+		return -1;
+	l->sim_up = true;
+	if (sim_tdx_bringup(&l->sim)) {
+		snprintf(err, errlen, "TDX module bring-up failed on the simulated host");
+		return -1;
+	}
+	if (!(l->dev = kvm_open(&l->sim.host)))
+		return fail(err, errlen, "kvm_open", -ENOMEM);
+	return 0;
+}
+
+/* KVM_TDX_INIT_VM with the guest physical width QEMU asks for, then KVM_SET_CPUID2 with the
+ * TD's own CPUID (KVM_TDX_GET_CPUID) for TDVMCALL<CPUID>. */
+static int vm_init(struct td_launch *l, char *err, size_t errlen)
+{
+	struct kvm_tdx_init_vm *iv = calloc(1, sizeof(*iv) + sizeof(struct kvm_cpuid_entry2));
+	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + KVM_MAX_CPUID_ENTRIES * sizeof(struct kvm_cpuid_entry2));
+	uint64_t hw = 0;
+	int r;
+
+	if (!iv || !c) {
+		free(iv);
+		free(c);
+		return fail(err, errlen, "allocation", -ENOMEM);
+	}
+	iv->xfam = LAUNCH_XFAM;
+	iv->attributes = l->cfg.attributes;
+	memcpy(iv->mrconfigid, l->cfg.mrconfigid, sizeof(iv->mrconfigid));
+	memcpy(iv->mrowner, l->cfg.mrowner, sizeof(iv->mrowner));
+	memcpy(iv->mrownerconfig, l->cfg.mrownerconfig, sizeof(iv->mrownerconfig));
+	iv->cpuid.nent = 1;
+	iv->cpuid.entries[0].function = 0x80000008;
+	iv->cpuid.entries[0].eax = LAUNCH_GPAW_BITS << GUEST_PHYS_BITS_SHIFT;
+	r = kvm_create_vm(l->dev, KVM_X86_TDX_VM, &l->vm);
+	if (!r && (r = kvm_tdx_init_vm(l->vm, iv, &hw)))
+		snprintf(err, errlen, "KVM_TDX_INIT_VM failed: %s (hw_error %#llx)", strerror(-r), (unsigned long long)hw);
+	if (!r && (r = kvm_create_vcpu(l->vm, 0, &l->vcpu)))
+		fail(err, errlen, "KVM_CREATE_VCPU", r);
+	c->nent = KVM_MAX_CPUID_ENTRIES;
+	if (!r && (r = kvm_tdx_get_cpuid(l->vcpu, c)))
+		fail(err, errlen, "KVM_TDX_GET_CPUID", r);
+	if (!r && (r = kvm_vcpu_set_cpuid2(l->vcpu, c)))
+		fail(err, errlen, "KVM_SET_CPUID2", r);
+	free(iv);
+	free(c);
+	return r ? -1 : 0;
+}
+
+static int add_slot(struct td_launch *l, uint64_t gpa, uint64_t size, char *err, size_t errlen)
+{
+	struct kvm_memory_region r = { .slot = l->nr_slots, .flags = KVM_MEM_GUEST_MEMFD, .guest_phys_addr = gpa,
+				       .memory_size = size };
+	int e = kvm_set_user_memory_region2(l->vm, &r);
+
+	if (!e)
+		e = kvm_set_memory_attributes(l->vm, gpa, size, KVM_MEMORY_ATTRIBUTE_PRIVATE);
+	if (e) {
+		snprintf(err, errlen, "memslot %#llx+%#llx: %s", (unsigned long long)gpa, (unsigned long long)size,
+			 strerror(-e));
+		return -1;
+	}
+	l->nr_slots++;
+	return 0;
+}
+
+static bool in_ram(const struct td_ram_layout *ram, uint64_t gpa, uint64_t size)
+{
+	for (unsigned i = 0; i < ram->n; i++)
+		if (gpa >= ram->e[i].base && gpa + size <= ram->e[i].base + ram->e[i].size)
+			return true;
+	return false;
+}
+
+/* guest_memfd slots: q35's RAM, and the firmware sections outside it (BFV/CFV below 4 GiB). */
+static int slots_init(struct td_launch *l, const struct tdvf *t, const struct td_ram_layout *ram, char *err,
+		      size_t errlen)
+{
+	for (unsigned i = 0; i < ram->n; i++)
+		if (add_slot(l, ram->e[i].base, ram->e[i].size, err, errlen))
+			return -1;
+	for (unsigned i = 0; i < t->nr_sections; i++)
+		if (!in_ram(ram, t->sec[i].gpa, t->sec[i].mem_size) &&
+		    add_slot(l, t->sec[i].gpa, t->sec[i].mem_size, err, errlen))
+			return -1;
+	return 0;
+}
+
+/* KVM_TDX_INIT_MEM_REGION for one section, page by page; the TD_HOB section carries the HOB. */
+static int add_section(struct td_launch *l, const struct tdvf *t, const struct tdvf_section *s, char *err,
+		       size_t errlen)
+{
+	uint8_t page[PAGE] __attribute__((aligned(PAGE))); /* INIT_MEM_REGION wants an aligned source */
+	bool hob = s == &t->sec[t->hob_index >= 0 ? t->hob_index : 0] && t->hob_index >= 0;
+
+	if (s->attributes & TDVF_ATTR_PAGE_AUG)
+		return 0; /* accepted by the guest later, not part of the initial image */
+	for (uint64_t pg = 0; pg < s->mem_size / PAGE; pg++) {
+		struct kvm_tdx_init_mem_region r = { .source_addr = (uint64_t)(uintptr_t)page, .gpa = s->gpa + pg * PAGE,
+						     .nr_pages = 1 };
+		int e;
+
+		if (hob)
+			memcpy(page, l->hob + pg * PAGE, PAGE);
+		else
+			tdvf_section_page(t, s, pg, page);
+		e = kvm_tdx_init_mem_region(l->vcpu, &r,
+					    (s->attributes & TDVF_ATTR_MR_EXTEND) ? KVM_TDX_MEASURE_MEMORY_REGION : 0);
+		if (e) {
+			snprintf(err, errlen, "KVM_TDX_INIT_MEM_REGION %s page %#llx: %s", tdvf_section_type_name(s->type),
+				 (unsigned long long)r.gpa, strerror(-e));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int td_build(struct td_launch *l, const struct td_launch_config *cfg, char *err, size_t errlen)
+{
+	struct tdvf t;
+	struct td_ram_layout ram;
+	uint64_t hob_gpa, hw = 0;
+	long hob_len;
+	int r;
+
+	if (tdvf_parse(cfg->bios, cfg->bios_size, &t, err, errlen))
+		return -1;
+	if (t.hob_index < 0) {
+		snprintf(err, errlen, "the firmware has no TD_HOB section");
+		return -1;
+	}
+	hob_gpa = t.sec[t.hob_index].gpa;
+	if (!(l->hob = calloc(1, t.sec[t.hob_index].mem_size)))
+		return fail(err, errlen, "allocation", -ENOMEM);
+	td_ram_layout_q35(cfg->ram_size, &ram);
+	hob_len = td_hob_build(&t, &ram, l->hob, t.sec[t.hob_index].mem_size, err, errlen);
+	if (hob_len < 0 || vm_init(l, err, errlen) || slots_init(l, &t, &ram, err, errlen))
+		return -1;
+	if ((r = kvm_tdx_init_vcpu(l->vcpu, hob_gpa)))
+		return fail(err, errlen, "KVM_TDX_INIT_VCPU", r);
+	for (unsigned i = 0; i < t.nr_sections; i++)
+		if (add_section(l, &t, &t.sec[i], err, errlen))
+			return -1;
+	if ((r = kvm_tdx_finalize_vm(l->vm, &hw)))
+		return fail(err, errlen, "KVM_TDX_FINALIZE_VM", r);
+	td_launch_log(l, "TD built: %u TDVF sections, TD HOB at %#llx (%ld bytes), %llu MiB RAM, shared bit %u", t.nr_sections,
+	      (unsigned long long)hob_gpa, hob_len, (unsigned long long)(cfg->ram_size >> 20),
+	      (unsigned)__builtin_ctzll(td_launch_shared_bit(l)));
+	return 0;
+}
+
+int td_launch_create(const struct td_launch_config *cfg, const struct td_launch_ops *ops, void *ctx,
+		     struct td_launch **out, char *err, size_t errlen)
+{
+	struct td_launch *l = calloc(1, sizeof(*l));
+
+	*out = NULL;
+	if (!l)
+		return fail(err, errlen, "allocation", -ENOMEM);
+	l->ops = ops;
+	l->ctx = ctx;
+	l->trace = cfg->trace;
+	l->cfg = *cfg;
+	l->cfg.bios = NULL;
+	l->cfg.bios_size = 0;
+	if (!ops || !ops->run || !ops->pio || !ops->mmio) {
+		snprintf(err, errlen, "td_launch_create: the engine must provide run, pio and mmio");
+		free(l);
+		return -1;
+	}
+	if (host_up(l, cfg, err, errlen) || td_build(l, cfg, err, errlen)) {
+		td_launch_destroy(l);
+		return -1;
+	}
+	plat_set_guest_engine(l->sim.plat, &launch_engine, l);
+	*out = l;
+	return 0;
+}
+
+void td_launch_destroy(struct td_launch *l)
+{
+	if (!l)
+		return;
+	if (l->vm)
+		kvm_destroy_vm(l->vm);
+	if (l->dev)
+		kvm_close(l->dev);
+	if (l->sim_up)
+		sim_destroy(&l->sim);
+	free(l->hob);
+	free(l);
+}
+
+int td_launch_dram_range(struct td_launch *l, unsigned i, uint64_t *hpa, void **ptr, uint64_t *len)
+{
+	const struct plat_config *c = plat_config(l->sim.plat);
+	unsigned n = 0;
+
+	for (unsigned e = 0; e < c->nr_e820; e++) {
+		uint64_t pa = c->e820[e].addr, end = pa + c->e820[e].size;
+		if (c->e820[e].type != E820_RAM)
+			continue;
+		while (pa < end) {
+			uint64_t l_;
+			void *p;
+			if (plat_guest_dram(l->sim.plat, pa, &p, &l_))
+				return -1;
+			if (n++ == i) {
+				*hpa = pa, *ptr = p, *len = l_;
+				return 0;
+			}
+			pa += l_;
+		}
+	}
+	return -1;
+}
+
+uint64_t td_launch_shared_bit(const struct td_launch *l)
+{
+	(void)l;
+	return UINT64_C(1) << (LAUNCH_GPAW_BITS - 1);
+}
+
+const struct td_launch_stats *td_launch_get_stats(const struct td_launch *l)
+{
+	return &l->stats;
+}

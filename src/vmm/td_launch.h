@@ -1,0 +1,83 @@
+/* Launching a TD on tdxemu's stack for an external CPU engine (QEMU's TCG in TD mode): a
+ * simulated TDX host with the module up, the TD built through the KVM-TDX API exactly as QEMU
+ * builds one on Linux (INIT_VM, memslots with guest_memfd, INIT_VCPU, the TDVF sections with
+ * KVM_TDX_INIT_MEM_REGION, the TD HOB, FINALIZE), and the KVM_RUN loop whose exits go to the
+ * engine's device model. The engine only executes guest instructions: it is the platform's
+ * guest engine inside TDH.VP.ENTER and sees private memory through the Secure EPT.
+ *
+ * Plain C types only: QEMU's sources include this header. */
+#ifndef TD_LAUNCH_H
+#define TD_LAUNCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "platform.h"
+
+struct td_launch;
+
+struct td_launch_ops {
+	/* Run the vCPU from regs until its next VM exit (the platform's guest engine). */
+	void (*run)(void *ctx, struct plat_guest_regs *regs, const struct plat_guest_mem *mem,
+		    struct plat_guest_exit *exit);
+	/* TDVMCALL<Instruction.IO> / <#VE.RequestMMIO> that KVM hands to userspace: data is
+	 * size bytes, little endian, filled by the callee for reads. */
+	void (*pio)(void *ctx, uint16_t port, void *data, unsigned size, bool write);
+	void (*mmio)(void *ctx, uint64_t gpa, void *data, unsigned size, bool write);
+	/* One line of the launch log (no newline). */
+	void (*log)(void *ctx, const char *line);
+};
+
+struct td_launch_config {
+	const uint8_t *bios; /* the TDVF image */
+	size_t bios_size;
+	uint64_t ram_size;   /* guest RAM, laid out as q35 does */
+	const char *profile; /* module profile, NULL: default */
+	bool trace;          /* log every TDCALL and KVM exit */
+	/* tdx-guest properties, as KVM_TDX_INIT_VM takes them (QEMU's defaults are the caller's). */
+	uint64_t attributes;
+	uint8_t mrconfigid[48], mrowner[48], mrownerconfig[48];
+};
+
+/* Build the host and the TD. 0, or -1 with err set (the step and its status). */
+int td_launch_create(const struct td_launch_config *cfg, const struct td_launch_ops *ops, void *ctx,
+		     struct td_launch **out, char *err, size_t errlen);
+void td_launch_destroy(struct td_launch *l);
+/* The i-th DRAM range of the simulated host (physical address, host pointer, length) for the
+ * engine to map once: translate() results point into these. -1 past the last. */
+int td_launch_dram_range(struct td_launch *l, unsigned i, uint64_t *hpa, void **ptr, uint64_t *len);
+/* GPA bit that marks shared memory (GPAW - 1). */
+uint64_t td_launch_shared_bit(const struct td_launch *l);
+/* KVM_RUN vCPU 0 until KVM returns to userspace with something the caller must see:
+ * 0 when the engine stopped for the host (KVM_EXIT_INTR), 1 when the TD ended (shutdown,
+ * ReportFatalError, KVM internal error: err says which). IO, MMIO, MapGPA, HLT and the
+ * other exits are served inside. */
+int td_launch_run(struct td_launch *l, char *err, size_t errlen);
+/* Physical address bits of the simulated host below its KeyID bits: an HPA from translate()
+ * masked with it is the DRAM address td_launch_dram_range() reports. */
+uint64_t td_launch_pa_mask(const struct td_launch *l);
+
+/* VM exits as the engine reports them (struct plat_guest_exit), with the SDM's exit reasons. */
+enum td_launch_insn {
+	TD_LAUNCH_INSN_TDCALL,
+	TD_LAUNCH_INSN_CPUID,
+	TD_LAUNCH_INSN_RDMSR,
+	TD_LAUNCH_INSN_WRMSR,
+	TD_LAUNCH_INSN_HLT,
+};
+void td_launch_exit_insn(struct plat_guest_exit *ex, enum td_launch_insn insn, unsigned instr_len);
+/* An EPT violation on private gpa: access PLAT_GUEST_ACC_*, leaf_rwx as translate() gave it. */
+void td_launch_exit_ept(struct plat_guest_exit *ex, uint64_t gpa, unsigned access, uint64_t leaf_rwx);
+/* The engine stopped for the host (its thread was kicked): an external-interrupt exit. */
+void td_launch_exit_host(struct plat_guest_exit *ex);
+/* The vCPU triple-faulted (shutdown). */
+void td_launch_exit_triple_fault(struct plat_guest_exit *ex);
+
+/* Counters for tests and the log. */
+struct td_launch_stats {
+	uint64_t tdcalls, tdvmcalls, pio, mmio, ept_faults, kvm_runs;
+};
+const struct td_launch_stats *td_launch_get_stats(const struct td_launch *l);
+
+#endif
