@@ -417,7 +417,7 @@ TEST(tdg_ve_on_pending_page_then_df)
 	CHECK_EQ(g.seen[2].event_inject & 0xFF, 8u); /* #DF */
 	CHECK_EQ(g.seen[2].event_error_code, 0);
 	/* VE_INFO holds the first violation, untouched by the second */
-	CHECK_EQ(ve_info_u64(&f, &t, VE_INFO_OFF_VALID, VE_INFO_SZ_VALID), TD_GUEST_VE_INFO_VALID);
+	CHECK_EQ(ve_info_u64(&f, &t, VE_INFO_OFF_VALID, VE_INFO_SZ_VALID), (uint32_t)VE_INFO_VALID);
 	CHECK_EQ(ve_info_u64(&f, &t, VE_INFO_OFF_EXIT_REASON, VE_INFO_SZ_EXIT_REASON), EXIT_EPT_VIOLATION);
 	CHECK_EQ(ve_info_u64(&f, &t, VE_INFO_OFF_EXIT_QUALIFICATION, VE_INFO_SZ_EXIT_QUALIFICATION), qual);
 	CHECK_EQ(ve_info_u64(&f, &t, VE_INFO_OFF_GPA, VE_INFO_SZ_GPA), gpa);

@@ -34,7 +34,6 @@ def main():
          '#ifndef TD_GUEST_EVENTS_H', '#define TD_GUEST_EVENTS_H', '#include <stdint.h>', '#include "abi_structs.h"', '']
     for k, v in ev['interruption_info'].items():
         h.append('#define TD_GUEST_INTR_INFO_%s UINT32_C(0x%x)' % (ident(k), int(v, 16)))
-    h.append('#define TD_GUEST_VE_INFO_VALID UINT32_C(0x%x)' % int(ev['ve_info_valid'], 16))
     h.append('#define TD_GUEST_RFLAGS_RF (UINT64_C(1) << %d)' % int(ev['rflags_rf_bit']))
     for k, v in ev['ept_violation_qualification_bits'].items():
         s, w = bits(v)

@@ -50,17 +50,6 @@ static const uint16_t ve_exits[] = {
 	VMEXIT_REASON_INVD,  VMEXIT_REASON_WBINVD,         VMEXIT_REASON_MWAIT,   VMEXIT_REASON_MONITOR,
 };
 
-void td_guest_inject_ve_instr(struct td_guest *g, const struct plat_guest_exit *ex)
-{
-	uint32_t len = ex->instr_len;
-
-	td_guest_inject_ve(g, ex->reason & 0xFFFF, ex->qualification, 0, 0);
-	/* The #VE handler skips the instruction by VE_INFO's length (the guest asked nothing of
-	 * the VMM yet; a #DF leaves VE_INFO as it was). */
-	if (g->regs->event_inject == TD_GUEST_INTR_INFO_VE)
-		memcpy(tdvps_store(&g->pg, tdvps_store_offset(VE_INFO_OFF_INSTRUCTION_LENGTH)), &len, sizeof(len));
-}
-
 bool td_guest_vm_exit_instruction(struct td_guest *g, const struct plat_guest_exit *ex)
 {
 	uint32_t reason = ex->reason & 0xFFFF;

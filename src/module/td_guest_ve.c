@@ -8,48 +8,36 @@
 #include "td_exit_state.h"
 #include "td_guest_events.h"
 
-/* VE_INFO lives in TDVPS page 0 at the 1.5.01 offsets of structures.json, moved by
- * tdvps_store_offset() past struct tdvps. */
-static void *ve_info_field(const struct td_guest *g, uint32_t off)
+/* A #VE's information for TDG.VP.VEINFO.GET; reserved bytes cleared. EPTP index and
+ * instruction information stay 0: no EPTP switching or L2 VMs here, and the simulated exits
+ * carry no instruction information. */
+static void ve_info_fill(const struct td_guest *g, uint32_t exit_reason, uint64_t qual, uint64_t gla, uint64_t gpa,
+			 uint32_t instr_len)
 {
-	return tdvps_store(&g->pg, tdvps_store_offset(off));
+	const struct td_ve_info vi = { .exit_reason = exit_reason, .valid = (uint32_t)VE_INFO_VALID,
+				       .exit_qualification = qual, .gla = gla, .gpa = gpa, .instr_len = instr_len };
+
+	memset((uint8_t *)tdvps_store(&g->pg, tdvps_store_offset(0)) + VE_INFO_OFF_EPTP_INDEX, 0,
+	       VE_INFO_SIZE - VE_INFO_OFF_EPTP_INDEX);
+	td_ve_info_put(&g->pg, &vi);
 }
 
 static uint32_t ve_info_valid(const struct td_guest *g)
 {
-	uint32_t v;
+	struct td_ve_info vi;
 
-	memcpy(&v, ve_info_field(g, VE_INFO_OFF_VALID), sizeof(v));
-	return v;
+	td_ve_info_get(&g->pg, &vi);
+	return vi.valid;
 }
 
-static void ve_info_fill(const struct td_guest *g, uint32_t exit_reason, uint64_t qual, uint64_t gla, uint64_t gpa)
-{
-	const uint32_t valid = TD_GUEST_VE_INFO_VALID;
-	uint8_t *base = ve_info_field(g, 0);
-
-	_Static_assert(VE_INFO_SZ_EXIT_REASON == sizeof(exit_reason) && VE_INFO_SZ_EXIT_QUALIFICATION == sizeof(qual) &&
-			       VE_INFO_SZ_GLA == sizeof(gla) && VE_INFO_SZ_GPA == sizeof(gpa) &&
-			       VE_INFO_SZ_VALID == sizeof(valid),
-		       "VE_INFO field sizes");
-	/* EPTP index, instruction length and information: no EPTP switching or L2 VMs here, and
-	 * the simulated exits carry no instruction information. */
-	memset(base + VE_INFO_OFF_EPTP_INDEX, 0, VE_INFO_SIZE - VE_INFO_OFF_EPTP_INDEX);
-	memcpy(base + VE_INFO_OFF_EXIT_REASON, &exit_reason, sizeof(exit_reason));
-	memcpy(base + VE_INFO_OFF_EXIT_QUALIFICATION, &qual, sizeof(qual));
-	memcpy(base + VE_INFO_OFF_GLA, &gla, sizeof(gla));
-	memcpy(base + VE_INFO_OFF_GPA, &gpa, sizeof(gpa));
-	/* VALID last: it says the rest is there for TDG.VP.VEINFO.GET */
-	memcpy(base + VE_INFO_OFF_VALID, &valid, sizeof(valid));
-}
-
-uint64_t td_guest_inject_ve(struct td_guest *g, uint32_t exit_reason, uint64_t qualification, uint64_t gla,
-			    uint64_t gpa)
+/* td_guest_inject_ve() with the VM exit's instruction length for the #VE handler. */
+static void inject_ve(struct td_guest *g, uint32_t exit_reason, uint64_t qualification, uint64_t gla, uint64_t gpa,
+		      uint32_t instr_len)
 {
 	/* Information the guest has not read yet is never overwritten: a second #VE before
 	 * TDG.VP.VEINFO.GET is a double fault. */
 	if (ve_info_valid(g) == 0) {
-		ve_info_fill(g, exit_reason, qualification, gla, gpa);
+		ve_info_fill(g, exit_reason, qualification, gla, gpa, instr_len);
 		g->regs->event_inject = TD_GUEST_INTR_INFO_VE;
 		g->regs->event_error_code = 0;
 	} else {
@@ -59,6 +47,18 @@ uint64_t td_guest_inject_ve(struct td_guest *g, uint32_t exit_reason, uint64_t q
 	/* The faulting instruction is restarted without a new instruction breakpoint match. */
 	g->regs->rflags |= TD_GUEST_RFLAGS_RF;
 	g->tdcall_pending = true;
+}
+
+void td_guest_inject_ve_instr(struct td_guest *g, const struct plat_guest_exit *ex)
+{
+	/* The #VE handler skips the instruction by VE_INFO's length. */
+	inject_ve(g, ex->reason & 0xFFFF, ex->qualification, 0, 0, ex->instr_len);
+}
+
+uint64_t td_guest_inject_ve(struct td_guest *g, uint32_t exit_reason, uint64_t qualification, uint64_t gla,
+			    uint64_t gpa)
+{
+	inject_ve(g, exit_reason, qualification, gla, gpa, 0);
 	return TDX_SUCCESS;
 }
 
