@@ -315,20 +315,12 @@ bool fx_td1_down(struct fx *f, struct fx_td1 *t, uint64_t extra)
 
 uint64_t fx_lp_get(struct plat *p, unsigned lp, const struct td_exit_state_item *it)
 {
-	uint64_t v = 0;
-
-	if (it->kind == TD_EXIT_KIND_REG)
-		return plat_lp_reg_read(p, lp, (enum plat_lp_reg)it->index);
-	plat_rdmsr(p, lp, it->index, &v);
-	return v;
+	return plat_lp_state_read(p, lp, it->kind == TD_EXIT_KIND_MSR, it->index);
 }
 
 void fx_lp_set(struct plat *p, unsigned lp, const struct td_exit_state_item *it, uint64_t v)
 {
-	if (it->kind == TD_EXIT_KIND_REG)
-		plat_lp_reg_write(p, lp, (enum plat_lp_reg)it->index, v);
-	else
-		plat_wrmsr(p, lp, it->index, v);
+	plat_lp_state_write(p, lp, it->kind == TD_EXIT_KIND_MSR, it->index, v);
 }
 
 struct tdcall_guest {

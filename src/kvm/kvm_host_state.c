@@ -10,21 +10,12 @@
 
 static uint64_t lp_read(struct kvm_vcpu *v, const struct td_exit_state_item *it)
 {
-	uint64_t val = 0;
-
-	if (it->kind == TD_EXIT_KIND_REG)
-		return plat_lp_reg_read(v->vm->h->plat, v->lp, (enum plat_lp_reg)it->index);
-	if (plat_rdmsr(v->vm->h->plat, v->lp, it->index, &val))
-		val = 0;
-	return val;
+	return plat_lp_state_read(v->vm->h->plat, v->lp, it->kind == TD_EXIT_KIND_MSR, it->index);
 }
 
 static void lp_write(struct kvm_vcpu *v, const struct td_exit_state_item *it, uint64_t val)
 {
-	if (it->kind == TD_EXIT_KIND_REG)
-		plat_lp_reg_write(v->vm->h->plat, v->lp, (enum plat_lp_reg)it->index, val);
-	else
-		plat_wrmsr(v->vm->h->plat, v->lp, it->index, val);
+	plat_lp_state_write(v->vm->h->plat, v->lp, it->kind == TD_EXIT_KIND_MSR, it->index, val);
 }
 
 /* Write the host value back if the register no longer holds it; true if it did not. */

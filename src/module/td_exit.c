@@ -4,21 +4,12 @@
 
 static uint64_t lp_read(struct tdx_module *m, unsigned lp, const struct td_exit_state_item *it)
 {
-	uint64_t v = 0;
-
-	if (it->kind == TD_EXIT_KIND_REG)
-		return plat_lp_reg_read(m->plat, lp, (enum plat_lp_reg)it->index);
-	if (plat_rdmsr(m->plat, lp, it->index, &v))
-		v = 0; /* an MSR the LP never held reads as its reset value */
-	return v;
+	return plat_lp_state_read(m->plat, lp, it->kind == TD_EXIT_KIND_MSR, it->index);
 }
 
 static void lp_write(struct tdx_module *m, unsigned lp, const struct td_exit_state_item *it, uint64_t v)
 {
-	if (it->kind == TD_EXIT_KIND_REG)
-		plat_lp_reg_write(m->plat, lp, (enum plat_lp_reg)it->index, v);
-	else
-		plat_wrmsr(m->plat, lp, it->index, v);
+	plat_lp_state_write(m->plat, lp, it->kind == TD_EXIT_KIND_MSR, it->index, v);
 }
 
 static uint64_t guest_get(const struct tdvps_pages *pg, const struct td_exit_state_item *it)

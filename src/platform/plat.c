@@ -497,6 +497,25 @@ void plat_lp_reg_write(struct plat *p, unsigned lpi, enum plat_lp_reg r, uint64_
 		p->lps[lpi].regs[r] = val;
 }
 
+uint64_t plat_lp_state_read(const struct plat *p, unsigned lpi, bool is_msr, uint32_t index)
+{
+	uint64_t v = 0;
+
+	if (!is_msr)
+		return plat_lp_reg_read(p, lpi, (enum plat_lp_reg)index);
+	if (plat_rdmsr(p, lpi, index, &v))
+		v = 0;
+	return v;
+}
+
+void plat_lp_state_write(struct plat *p, unsigned lpi, bool is_msr, uint32_t index, uint64_t val)
+{
+	if (is_msr)
+		plat_wrmsr(p, lpi, index, val);
+	else
+		plat_lp_reg_write(p, lpi, (enum plat_lp_reg)index, val);
+}
+
 void plat_set_guest_engine(struct plat *p, const struct plat_guest_engine *e, void *ctx)
 {
 	p->guest_engine_ctx = ctx;

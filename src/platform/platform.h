@@ -175,6 +175,10 @@ enum plat_lp_reg {
 };
 uint64_t plat_lp_reg_read(const struct plat *p, unsigned lp, enum plat_lp_reg r);
 void plat_lp_reg_write(struct plat *p, unsigned lp, enum plat_lp_reg r, uint64_t val);
+/* An MSR (is_msr) or a register of enum plat_lp_reg, as tables of both kinds name them; an
+ * MSR the LP never held reads as 0 (its reset value) instead of faulting. */
+uint64_t plat_lp_state_read(const struct plat *p, unsigned lp, bool is_msr, uint32_t index);
+void plat_lp_state_write(struct plat *p, unsigned lp, bool is_msr, uint32_t index, uint64_t val);
 
 #define MSR_IA32_MKTME_KEYID_PARTITIONING 0x87u
 #define MSR_IA32_SEAMRR_PHYS_BASE 0x1400u
