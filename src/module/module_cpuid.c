@@ -108,10 +108,10 @@ static uint64_t sample_address_widths(struct tdx_module *m, struct tdx_regs *reg
 
 uint64_t module_cpuid_sample(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 {
-	uint64_t misc, st;
+	uint64_t st = module_check_cpuid_maxval(m, lp);
 
-	if (!plat_rdmsr(m->plat, lp, MSR_IA32_MISC_ENABLE, &misc) && (misc & IA32_MISC_ENABLE_BOOT_NT4))
-		return TDX_LIMIT_CPUID_MAXVAL_SET;
+	if (st)
+		return st;
 	st = sample_limits(m, lp);
 	if (st)
 		return st;
@@ -143,10 +143,10 @@ uint64_t module_cpuid_sample(struct tdx_module *m, unsigned lp, struct tdx_regs 
 
 uint64_t module_cpuid_check_lp(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 {
-	uint64_t misc;
+	uint64_t st = module_check_cpuid_maxval(m, lp);
 
-	if (!plat_rdmsr(m->plat, lp, MSR_IA32_MISC_ENABLE, &misc) && (misc & IA32_MISC_ENABLE_BOOT_NT4))
-		return TDX_LIMIT_CPUID_MAXVAL_SET;
+	if (st)
+		return st;
 	for (unsigned i = 0; i < module_cpuid_tables(m)->num_lookup; i++) {
 		const struct cpuid_lookup_desc *d = &module_cpuid_tables(m)->lookup[i];
 		struct cpuid_regs v, sampled = m->cpuid_native[i];
@@ -221,6 +221,15 @@ uint64_t module_allowed_fms(const struct tdx_module *m, unsigned n)
 	if (start < 0 || start + n >= CPUID_NUM_ALLOWED_FMS)
 		return 0;
 	return cpuid_allowed_fms[start + n].native_fms | cpuid_allowed_fms[start + n].latest_stepping;
+}
+
+uint64_t module_check_cpuid_maxval(struct tdx_module *m, unsigned lp)
+{
+	uint64_t misc;
+
+	if (!plat_rdmsr(m->plat, lp, MSR_IA32_MISC_ENABLE, &misc) && (misc & IA32_MISC_ENABLE_BOOT_NT4))
+		return TDX_LIMIT_CPUID_MAXVAL_SET;
+	return TDX_SUCCESS;
 }
 
 uint64_t module_check_tsc_adjust(struct tdx_module *m, unsigned lp)

@@ -92,6 +92,9 @@ struct tdx_module;
 /* IA32_TSC_ADJUST of this LP against the value TDH.SYS.INIT sampled: the host must not shift
  * the TSC under the module. TDX_INCONSISTENT_MSR + the MSR index otherwise. */
 uint64_t module_check_tsc_adjust(struct tdx_module *m, unsigned lp);
+/* IA32_MISC_ENABLE.BOOT_NT4 (limit CPUID maxval) must be clear on this LP:
+ * TDX_LIMIT_CPUID_MAXVAL_SET otherwise. */
+uint64_t module_check_cpuid_maxval(struct tdx_module *m, unsigned lp);
 
 struct tdx_module {
 	struct plat *plat;

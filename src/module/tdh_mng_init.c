@@ -5,7 +5,6 @@
 
 #include "td.h"
 
-#define IA32_MISC_ENABLE_BOOT_NT4 (UINT64_C(1) << 22)
 #define BIT(n) (UINT64_C(1) << (n))
 
 /* TD_PARAMS limits (cpuid-virtualization.json constants, module-td-mgmt.md §5). */
@@ -565,15 +564,16 @@ static uint64_t configure(struct tdx_module *m, unsigned lp, struct tdr *tdr, st
 
 uint64_t tdh_mng_init(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 {
-	uint64_t tdr_pa = regs->r[TDX_REG_RCX], params_pa = regs->r[TDX_REG_RDX], misc, ret;
+	uint64_t tdr_pa = regs->r[TDX_REG_RCX], params_pa = regs->r[TDX_REG_RDX], ret;
 	struct td_params tp;
 	struct pamt_lock l;
 	struct tdr *tdr;
 	struct tdcs *tdcs;
 
 	regs->r[TDX_REG_RCX] = 0;
-	if (!plat_rdmsr(m->plat, lp, MSR_IA32_MISC_ENABLE, &misc) && (misc & IA32_MISC_ENABLE_BOOT_NT4))
-		return TDX_LIMIT_CPUID_MAXVAL_SET;
+	ret = module_check_cpuid_maxval(m, lp);
+	if (ret)
+		return ret;
 	ret = td_open(m, tdr_pa, OPERAND_ID_RCX, true, TDH_MNG_INIT_LEAF, &l, &tdr, &tdcs);
 	if (!ret)
 		ret = read_td_params(m, params_pa, &tp);

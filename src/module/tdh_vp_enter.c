@@ -18,8 +18,6 @@
 #include "td_exit.h"
 #include "td_guest.h"
 
-#define IA32_MISC_ENABLE_BOOT_NT4 (UINT64_C(1) << 22)
-
 _Static_assert(MD_TDVPS_FIELDS_R15_IDX - MD_TDVPS_FIELDS_RAX_IDX == 15 &&
 		       MD_TDVPS_FIELDS_RSP_PLACEHOLDER_IDX - MD_TDVPS_FIELDS_RAX_IDX == GPR_RSP,
 	       "the TDVPS GPR fields are RAX..R15 in SDM order");
@@ -33,10 +31,10 @@ struct vp_enter {
 
 static uint64_t check_flags(struct tdx_module *m, unsigned lp, uint64_t rcx)
 {
-	uint64_t misc;
+	uint64_t ret = module_check_cpuid_maxval(m, lp);
 
-	if (!plat_rdmsr(m->plat, lp, MSR_IA32_MISC_ENABLE, &misc) && (misc & IA32_MISC_ENABLE_BOOT_NT4))
-		return TDX_LIMIT_CPUID_MAXVAL_SET;
+	if (ret)
+		return ret;
 	if (rcx & (VCPU_AND_FLAGS_RESERVED_0_MASK | VCPU_AND_FLAGS_RESERVED_1_MASK))
 		return api_error_with_operand_id(TDX_OPERAND_INVALID, OPERAND_ID_RCX);
 	return TDX_SUCCESS;
