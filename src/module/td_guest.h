@@ -57,6 +57,12 @@ struct td_guest {
 
 typedef uint64_t (*tdcall_handler_t)(struct td_guest *g);
 
+/* CONFIG_FLAGS.NO_RBP_MOD: RBP is neither cleared nor passed on a TD exit. */
+static inline bool td_guest_no_rbp_mod(const struct td_guest *g)
+{
+	return (g->tdcs->config_flags & CONFIG_FLAGS_NO_RBP_MOD_MASK) != 0;
+}
+
 /* Serve the TDCALL in g->regs: the status lands in the guest's RAX unless the leaf exits to
  * the VMM (g->exit_to_vmm). Unknown leaves, unsupported versions and reserved bits of RAX
  * give TDX_OPERAND_INVALID + RAX, as for a leaf the real module does not know. */

@@ -8,16 +8,11 @@
 
 #define TDVMCALL_GPR_FORBIDDEN ((1u << GPR_RAX) | (1u << GPR_RCX) | (1u << GPR_RSP))
 
-static bool no_rbp_mod(const struct td_guest *g)
-{
-	return (g->tdcs->config_flags & CONFIG_FLAGS_NO_RBP_MOD_MASK) != 0;
-}
-
 uint64_t tdg_vp_vmcall(struct td_guest *g)
 {
 	uint64_t control = g->regs->gpr[GPR_RCX];
 	uint64_t select = control & TDVMCALL_CONTROL_GPR_SELECT_MASK;
-	uint64_t forbidden = TDVMCALL_GPR_FORBIDDEN | (no_rbp_mod(g) ? 1u << GPR_RBP : 0);
+	uint64_t forbidden = TDVMCALL_GPR_FORBIDDEN | (td_guest_no_rbp_mod(g) ? 1u << GPR_RBP : 0);
 
 	if ((select & forbidden) || (control & TDVMCALL_CONTROL_RESERVED_MASK))
 		return api_error_with_operand_id(TDX_OPERAND_INVALID, OPERAND_ID_RCX);
@@ -26,7 +21,7 @@ uint64_t tdg_vp_vmcall(struct td_guest *g)
 	for (unsigned i = GPR_RDX; i <= GPR_R15; i++) {
 		if (select & (UINT64_C(1) << i))
 			g->vmm->r[i] = g->regs->gpr[i];
-		else if (i != GPR_RBP || !no_rbp_mod(g))
+		else if (i != GPR_RBP || !td_guest_no_rbp_mod(g))
 			g->vmm->r[i] = 0;
 	}
 	g->exit_to_vmm = true;

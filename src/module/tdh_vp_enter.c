@@ -107,7 +107,7 @@ static const struct {
 	uint16_t off; /* in struct plat_guest_sys */
 } sys_fields[] = {
 	{ VMCS(GUEST_CR0), SYS(cr0) },   { VMCS(GUEST_CR3), SYS(cr3) },
-	{ VMCS(GUEST_CR4), SYS(cr4) },   { VMCS(GUEST_DR7), SYS(dr7) },
+	{ VMCS(GUEST_CR4), SYS(cr4) },
 	{ VMCS(IA32_EFER), SYS(efer) },  { VMCS(IA32_PAT), SYS(pat) },
 	SEG_FIELDS(ES, ES), SEG_FIELDS(CS, CS), SEG_FIELDS(SS, SS), SEG_FIELDS(DS, DS),
 	SEG_FIELDS(FS, FS), SEG_FIELDS(GS, GS), SEG_FIELDS(LDTR, LDTR), SEG_FIELDS(TR, TR),
@@ -157,16 +157,12 @@ static void complete_tdvmcall(const struct tdx_regs *regs, struct plat_guest_reg
 	g->gpr[GPR_RAX] = TDX_SUCCESS;
 }
 
-static bool no_rbp_mod(const struct vp_enter *c)
-{
-	return (c->g.tdcs->config_flags & CONFIG_FLAGS_NO_RBP_MOD_MASK) != 0;
-}
 /* An asynchronous TD exit: the VM exit's information for the VMM, other GPRs cleared. */
 static void async_exit(const struct vp_enter *c, uint64_t status, const struct plat_guest_exit *ex,
 		       struct tdx_regs *regs)
 {
 	for (unsigned i = 2; i < 16; i++)
-		if (i != GPR_RSP && (i != GPR_RBP || !no_rbp_mod(c)))
+		if (i != GPR_RSP && (i != GPR_RBP || !td_guest_no_rbp_mod(&c->g)))
 			regs->r[i] = 0;
 	regs->r[TDX_REG_RAX] = status | ex->reason;
 	regs->r[TDX_REG_RCX] = ex->qualification;

@@ -214,7 +214,7 @@ enum plat_guest_seg_id {
  * EFER, PAT, DR7, segments and descriptor tables. The module keeps it in the TD VMCS and
  * loads/saves it around every run, as VM entry and VM exit do. */
 struct plat_guest_sys {
-	uint64_t cr0, cr3, cr4, dr7, efer, pat;
+	uint64_t cr0, cr3, cr4, efer, pat; /* DR7 travels in the LP's register (td-exit table) */
 	struct plat_guest_seg seg[PLAT_NR_SEGS];
 	uint64_t gdtr_base, gdtr_limit, idtr_base, idtr_limit;
 };
