@@ -48,10 +48,15 @@ bool td_has_feature(const struct tdx_module *m, const struct tdcs *tdcs, enum td
 void td_exit_load_guest_state(struct tdx_module *m, unsigned lp, const struct tdcs *tdcs,
 			      const struct tdvps_pages *pg, struct td_host_state *hs)
 {
+	bool has[TD_FEATURE_COUNT];
+
+	/* each feature once: several table items depend on the same one */
+	for (unsigned f = 0; f < TD_FEATURE_COUNT; f++)
+		has[f] = td_has_feature(m, tdcs, (enum td_feature)f);
 	for (unsigned i = 0; i < TD_EXIT_STATE_COUNT; i++) {
 		const struct td_exit_state_item *it = &td_exit_state[i];
 
-		hs->active[i] = it->when == TD_EXIT_WHEN_ALWAYS || td_has_feature(m, tdcs, it->feature);
+		hs->active[i] = it->when == TD_EXIT_WHEN_ALWAYS || has[it->feature];
 		if (!hs->active[i]) {
 			hs->vmm[i] = lp_read(m, lp, it); /* given back on exit */
 			continue;
