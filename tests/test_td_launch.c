@@ -51,9 +51,14 @@ static void fake_mmio(void *ctx, uint64_t gpa, void *data, unsigned size, bool w
 {
 }
 
+static int fake_shared_rw(void *ctx, uint64_t gpa, void *data, size_t len, bool write)
+{
+	return -1;
+}
+
 TEST(td_launch_ovmf_reset_state_cpuid_translate)
 {
-	static const struct td_launch_ops ops = { fake_run, fake_io, fake_mmio, NULL };
+	static const struct td_launch_ops ops = { fake_run, fake_io, fake_mmio, fake_shared_rw, NULL };
 	struct fake f = { 0 };
 	struct td_launch_config cfg = { .ram_size = 512ull << 20 };
 	uint8_t *img;
@@ -69,7 +74,7 @@ TEST(td_launch_ovmf_reset_state_cpuid_translate)
 		fprintf(stderr, "td_launch_create: %s\n", err);
 	REQUIRE(f.l != NULL);
 	CHECK_EQ(td_launch_shared_bit(f.l), UINT64_C(1) << 47);
-	CHECK_EQ(td_launch_run(f.l, err, sizeof(err)), 1);
+	CHECK_EQ(td_launch_run(f.l, 0, &f, err, sizeof(err)), 1);
 	CHECK(strstr(err, "triple fault") != NULL);
 	CHECK_EQ(f.rip0, UINT64_C(0xFFFFFFF0));
 	CHECK_EQ(f.cr0, UINT64_C(0x21));
@@ -78,6 +83,106 @@ TEST(td_launch_ovmf_reset_state_cpuid_translate)
 	CHECK_EQ(f.cpuid[3], UINT64_C(0x5844546C));
 	CHECK_EQ(f.cpuid[2], UINT64_C(0x20202020));
 	CHECK_EQ(td_launch_get_stats(f.l)->kvm_runs, 1u);
+	td_launch_destroy(f.l);
+	free(img);
+}
+
+/* Two vCPUs and GetQuote: each vCPU starts at the reset vector with RSI = its index and
+ * RCX = R8 = the TD HOB; vCPU 1 asks for a quote through a shared buffer, which the VMM side
+ * answers in the buffer's header as QEMU does without a quote generation service. */
+#define GQ_GPA 0x100000ull
+struct smp_fake {
+	struct td_launch *l;
+	unsigned step[2];
+	uint64_t rsi[2], rcx[2], r8[2], r10_after, r11_after;
+	uint8_t shared[8192]; /* the VMM's RAM at GQ_GPA */
+	unsigned shared_writes;
+};
+struct smp_vcpu {
+	struct smp_fake *f;
+	unsigned idx;
+};
+
+static void smp_run(void *ctx, struct plat_guest_regs *r, const struct plat_guest_mem *mem, struct plat_guest_exit *ex)
+{
+	struct smp_vcpu *v = ctx;
+	struct smp_fake *f = v->f;
+
+	switch (f->step[v->idx]++) {
+	case 0:
+		f->rsi[v->idx] = r->gpr[6], f->rcx[v->idx] = r->gpr[1], f->r8[v->idx] = r->gpr[8];
+		if (v->idx == 1) { /* TDG.VP.VMCALL<GetQuote>(shared GPA, 4 KiB), R10..R13 passed */
+			r->gpr[0] = 0, r->gpr[1] = 0x3C00, r->gpr[10] = 0, r->gpr[11] = 0x10002;
+			r->gpr[12] = GQ_GPA | mem->shared_bit, r->gpr[13] = 4096;
+			td_launch_exit_insn(ex, TD_LAUNCH_INSN_TDCALL, 4);
+			return;
+		}
+		break;
+	case 1:
+		f->r10_after = r->gpr[10], f->r11_after = r->gpr[11];
+		break;
+	}
+	td_launch_exit_triple_fault(ex);
+}
+
+static int smp_shared_rw(void *ctx, uint64_t gpa, void *data, size_t len, bool write)
+{
+	struct smp_fake *f = ctx;
+
+	if (gpa < GQ_GPA || gpa + len > GQ_GPA + sizeof(f->shared))
+		return -1;
+	if (write) {
+		memcpy(f->shared + (gpa - GQ_GPA), data, len);
+		f->shared_writes++;
+	} else {
+		memcpy(data, f->shared + (gpa - GQ_GPA), len);
+	}
+	return 0;
+}
+
+TEST(td_launch_two_vcpus_get_quote)
+{
+	static const struct td_launch_ops ops = { smp_run, fake_io, fake_mmio, smp_shared_rw, NULL };
+	struct smp_fake f = { 0 };
+	struct smp_vcpu v0 = { &f, 0 }, v1 = { &f, 1 };
+	struct td_launch_config cfg = { .ram_size = 256ull << 20, .nr_vcpus = 2 };
+	uint64_t hdr[3] = { 1, 0, 48 }; /* version 1, error 0, in_len 48 | out_len 0 */
+	uint64_t err_code;
+	uint8_t *img;
+	size_t n;
+	char err[256];
+
+	if (tdvf_read_file(OVMF, &img, &n, err, sizeof(err)))
+		return;
+	cfg.bios = img, cfg.bios_size = n;
+	memcpy(f.shared, hdr, sizeof(hdr));
+	REQUIRE(td_launch_create(&cfg, &ops, &f, &f.l, err, sizeof(err)) == 0);
+	CHECK_EQ(td_launch_nr_vcpus(f.l), 2u);
+	CHECK_EQ(td_launch_run(f.l, 2, &v0, err, sizeof(err)), -1);
+	CHECK(strstr(err, "no vCPU 2") != NULL);
+	CHECK_EQ(td_launch_run(f.l, 0, &v0, err, sizeof(err)), 1);
+	CHECK_EQ(td_launch_run(f.l, 1, &v1, err, sizeof(err)), 1);
+	CHECK_EQ(f.rsi[0], 0u);
+	CHECK_EQ(f.rsi[1], 1u);
+	CHECK_EQ(f.rcx[0], f.rcx[1]);
+	CHECK_EQ(f.r8[1], f.rcx[1]);
+	CHECK(f.rcx[0] != 0);
+	/* GetQuote: TDVMCALL succeeded, the header says "no quote generation service" */
+	CHECK_EQ(f.r10_after, 0u);
+	CHECK_EQ(f.shared_writes, 1u);
+	memcpy(&err_code, f.shared + 8, 8);
+	CHECK_EQ(err_code, UINT64_C(0x8000000000000001));
+	CHECK_EQ(td_launch_get_stats(f.l)->get_quotes, 1u);
+	td_launch_destroy(f.l);
+
+	/* a wrong structure version: the header is left alone, the TDVMCALL fails */
+	memset(&f, 0, sizeof(f));
+	hdr[0] = 2;
+	memcpy(f.shared, hdr, sizeof(hdr));
+	REQUIRE(td_launch_create(&cfg, &ops, &f, &f.l, err, sizeof(err)) == 0);
+	CHECK_EQ(td_launch_run(f.l, 1, &v1, err, sizeof(err)), 1);
+	CHECK_EQ(f.r10_after, UINT64_C(0x8000000000000000));
+	CHECK_EQ(f.shared_writes, 0u);
 	td_launch_destroy(f.l);
 	free(img);
 }

@@ -22,6 +22,7 @@ struct guest {
 	uint64_t tdr;
 	unsigned runs;
 	struct plat_guest_regs seen[8]; /* guest registers at the start of each run */
+	bool flush[8];                  /* mem->flush_tlb of each run */
 	uint64_t refcount_inside, track1, track2;
 	void (*step)(struct guest *g, unsigned run, unsigned lp, struct plat_guest_regs *r, struct plat_guest_exit *ex);
 };
@@ -33,7 +34,7 @@ static void guest_run(void *ctx, struct plat *p, unsigned lp, uint64_t tag, stru
 
 	(void)p, (void)tag;
 	if (g->runs < 8)
-		g->seen[g->runs] = *r;
+		g->seen[g->runs] = *r, g->flush[g->runs] = mem->flush_tlb;
 	g->step(g, g->runs++, lp, r, ex);
 }
 
@@ -207,6 +208,12 @@ TEST(vp_enter_tdvmcall_roundtrip_and_exits)
 	/* a triple fault disables the vCPU for good */
 	CHECK_EQ(enter(&f, 0, t.vp[0], &io), TDX_NON_RECOVERABLE_VCPU | VMEXIT_REASON_TRIPLE_FAULT);
 	CHECK_EQ(enter(&f, 0, t.vp[0], &io), TDX_VCPU_STATE_INCORRECT);
+	/* the engine flushes its TLB at the first run of an entry in a newer TLB epoch only:
+	 * not within an entry (runs 1-3, though TRACK ran meanwhile), not in the same epoch
+	 * (run 5), but after the TRACKs (run 4) */
+	CHECK(!g.flush[1] && !g.flush[2] && !g.flush[3]);
+	CHECK(g.flush[4]);
+	CHECK(!g.flush[5]);
 	CHECK(fx_td1_down(&f, &t, 0));
 	fx_destroy(&f);
 }

@@ -188,6 +188,13 @@ def emit_tdx(out, words, tdx):
         out.append("#define QEMU_TDX_%s UINT64_C(0x%X)" % (ident(key.replace("qemu_", "")), m))
     for k, v in tdx["messages"].items():
         out.append("#define QEMU_MSG_%s %s" % (ident(k), cstr(v)))
+    gq = tdx["get_quote"]
+    out.append("/* TDG.VP.VMCALL<GetQuote> shared buffer (QEMU's struct tdx_get_quote_header) */")
+    out.append("#define QEMU_GET_QUOTE_STRUCTURE_VERSION UINT64_C(%d)" % num(gq["structure_version"]))
+    out.append("#define QEMU_GET_QUOTE_HDR_SIZE %du" % num(gq["header_size"]))
+    out.append("#define QEMU_GET_QUOTE_MAX_BUF_LEN UINT64_C(0x%X)" % num(gq["max_buf_len"]))
+    for k, v in gq["error_codes"].items():
+        out.append("#define QEMU_GET_QUOTE_%s UINT64_C(0x%X)" % (ident(k), num(v)))
     out.append("")
 
 

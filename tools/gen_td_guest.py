@@ -38,6 +38,12 @@ def main():
     for k, v in ev['ept_violation_qualification_bits'].items():
         s, w = bits(v)
         h.append('#define EPT_VIOL_QUAL_%s %s' % (ident(k), mask(s, w)))
+    for k, v in ev['io_qualification_bits'].items():
+        if k == 'source':
+            continue
+        s, w = bits(v)
+        h.append('#define IO_QUAL_%s_SHIFT %du' % (ident(k), s))
+        h.append('#define IO_QUAL_%s %s' % (ident(k), mask(s, w)))
     for k in ('TYPE', 'INFO'):
         s, w = bits(ev['eeq'][k])
         h.append('#define VMX_EEQ_%s_SHIFT %du' % (k, s))

@@ -27,6 +27,7 @@ _Static_assert(MD_TDVPS_FIELDS_R15_IDX - MD_TDVPS_FIELDS_RAX_IDX == 15 &&
 struct vp_enter {
 	struct td_guest g;
 	uint16_t epoch_slot;
+	bool flush_tlb; /* the vCPU's last epoch is not the TD's: its TLB entries may be stale */
 };
 
 static uint64_t check_flags(struct tdx_module *m, unsigned lp, uint64_t rcx)
@@ -87,6 +88,7 @@ static uint64_t join_epoch(struct vp_enter *c)
 	c->epoch_slot = (uint16_t)(epoch & 1);
 	__atomic_fetch_add(&c->g.tdcs->refcount[c->epoch_slot], 1, __ATOMIC_SEQ_CST);
 	sharex_release_shared(&c->g.tdcs->epoch_lock);
+	c->flush_tlb = tdvps_get(&c->g.pg, MD_TDVPS_FIELDS_VCPU_EPOCH_IDX, 0) != epoch;
 	tdvps_put(&c->g.pg, MD_TDVPS_FIELDS_VCPU_EPOCH_IDX, 0, epoch);
 	return TDX_SUCCESS;
 }
@@ -185,7 +187,8 @@ static uint64_t run_guest_loop(struct vp_enter *c, struct plat_guest_regs *g, st
 {
 	struct td_guest *tg = &c->g;
 	struct plat_guest_mem mem = { .translate = td_guest_translate, .ctx = tg,
-				      .shared_bit = td_guest_shared_bit(c->g.tdcs), .keyid = c->g.tdr->hkid };
+				      .shared_bit = td_guest_shared_bit(c->g.tdcs), .keyid = c->g.tdr->hkid,
+				      .flush_tlb = c->flush_tlb };
 
 	tg->regs = g;
 	tg->vmm = regs;
@@ -193,6 +196,7 @@ static uint64_t run_guest_loop(struct vp_enter *c, struct plat_guest_regs *g, st
 	for (;;) {
 		*ex = (struct plat_guest_exit){ 0 };
 		plat_seam_guest_run(c->g.m->plat, c->g.lp, c->g.tdvpr_pa, g, &mem, ex);
+		mem.flush_tlb = false; /* flushed once per entry */
 		tdvps_vmcs_put(&c->g.pg, MD_TD_VMCS_FIELDS_EXIT_REASON_IDX, 0, ex->reason);
 		tdvps_vmcs_put(&c->g.pg, MD_TD_VMCS_FIELDS_EXIT_QUALIFICATION_IDX, 0, ex->qualification);
 		if ((ex->reason & 0xFFFF) == VMEXIT_REASON_EPT_VIOLATION) {

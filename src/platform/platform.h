@@ -248,6 +248,9 @@ struct plat_guest_mem {
 	void *ctx;
 	uint64_t shared_bit; /* GPA bit GPAW-1 */
 	unsigned keyid;      /* the TD's private KeyID */
+	/* The TD's TLB epoch advanced (TDH.MEM.TRACK) since this vCPU last entered: the engine
+	 * drops every cached translation before running, as the module's INVEPT at TD entry. */
+	bool flush_tlb;
 };
 struct plat_guest_engine {
 	/* vcpu_tag identifies the vCPU (the module passes its TDVPR address); mem is valid for

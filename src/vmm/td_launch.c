@@ -44,6 +44,14 @@ static const char *tdcall_name(uint64_t rax)
 #undef TDCALL_NAME
 }
 
+/* The engine's context for the vCPU whose KVM_RUN is on this thread (td_launch_run). */
+static _Thread_local void *engine_vcpu_ctx;
+
+void td_launch_set_engine_ctx(void *vcpu_ctx)
+{
+	engine_vcpu_ctx = vcpu_ctx;
+}
+
 /* The platform's guest engine: the external engine runs the vCPU; TDCALLs are logged here
  * (the module serves most of them without a TD exit, so the KVM side never sees them). */
 static void engine_run(void *ctx, struct plat *p, unsigned lp, uint64_t tag, struct plat_guest_regs *regs,
@@ -51,10 +59,10 @@ static void engine_run(void *ctx, struct plat *p, unsigned lp, uint64_t tag, str
 {
 	struct td_launch *l = ctx;
 
-	l->ops->run(l->ctx, regs, mem, exit);
+	l->ops->run(engine_vcpu_ctx, regs, mem, exit);
 	if ((exit->reason & 0xFFFF) != EXIT_REASON_TDCALL)
 		return;
-	l->stats.tdcalls++;
+	TD_LAUNCH_COUNT(l, tdcalls);
 	if (!l->trace)
 		return;
 	if ((regs->gpr[0] & 0xFFFF) == TDG_VP_VMCALL_LEAF)
@@ -79,7 +87,8 @@ static int host_up(struct td_launch *l, const struct td_launch_config *cfg, char
 
 	plat_config_default(&pc);
 	pc.packages = 1;
-	pc.lps_per_package = 2;
+	/* one LP per vCPU (KVM caps MAX_VCPUS at the host's CPUs), at least two like a real host */
+	pc.lps_per_package = l->nr_vcpus > 2 ? l->nr_vcpus : 2;
 	pc.ram_bytes = LAUNCH_HOST_RAM;
 	plat_config_default_e820(&pc);
 	if (sim_create(&l->sim, &pc, cfg->profile ? cfg->profile : SIM_DEFAULT_PROFILE, NULL, NULL, err, errlen))
@@ -119,13 +128,17 @@ static int vm_init(struct td_launch *l, char *err, size_t errlen)
 	r = kvm_create_vm(l->dev, KVM_X86_TDX_VM, &l->vm);
 	if (!r && (r = kvm_tdx_init_vm(l->vm, iv, &hw)))
 		snprintf(err, errlen, "KVM_TDX_INIT_VM failed: %s (hw_error %#llx)", strerror(-r), (unsigned long long)hw);
-	if (!r && (r = kvm_create_vcpu(l->vm, 0, &l->vcpu)))
-		fail(err, errlen, "KVM_CREATE_VCPU", r);
-	c->nent = KVM_MAX_CPUID_ENTRIES;
-	if (!r && (r = kvm_tdx_get_cpuid(l->vcpu, c)))
-		fail(err, errlen, "KVM_TDX_GET_CPUID", r);
-	if (!r && (r = kvm_vcpu_set_cpuid2(l->vcpu, c)))
-		fail(err, errlen, "KVM_SET_CPUID2", r);
+	for (unsigned i = 0; !r && i < l->nr_vcpus; i++) {
+		if ((r = kvm_create_vcpu(l->vm, i, &l->vcpu[i]))) {
+			fail(err, errlen, "KVM_CREATE_VCPU", r);
+			break;
+		}
+		c->nent = KVM_MAX_CPUID_ENTRIES;
+		if ((r = kvm_tdx_get_cpuid(l->vcpu[i], c)))
+			fail(err, errlen, "KVM_TDX_GET_CPUID", r);
+		else if ((r = kvm_vcpu_set_cpuid2(l->vcpu[i], c)))
+			fail(err, errlen, "KVM_SET_CPUID2", r);
+	}
 	free(iv);
 	free(c);
 	return r ? -1 : 0;
@@ -188,7 +201,7 @@ static int add_section(struct td_launch *l, const struct tdvf *t, const struct t
 			memcpy(page, l->hob + pg * PAGE, PAGE);
 		else
 			tdvf_section_page(t, s, pg, page);
-		e = kvm_tdx_init_mem_region(l->vcpu, &r,
+		e = kvm_tdx_init_mem_region(l->vcpu[0], &r,
 					    (s->attributes & TDVF_ATTR_MR_EXTEND) ? KVM_TDX_MEASURE_MEMORY_REGION : 0);
 		if (e) {
 			snprintf(err, errlen, "KVM_TDX_INIT_MEM_REGION %s page %#llx: %s", tdvf_section_type_name(s->type),
@@ -220,15 +233,17 @@ static int td_build(struct td_launch *l, const struct td_launch_config *cfg, cha
 	hob_len = td_hob_build(&t, &ram, l->hob, t.sec[t.hob_index].mem_size, err, errlen);
 	if (hob_len < 0 || vm_init(l, err, errlen) || slots_init(l, &t, &ram, err, errlen))
 		return -1;
-	if ((r = kvm_tdx_init_vcpu(l->vcpu, hob_gpa)))
-		return fail(err, errlen, "KVM_TDX_INIT_VCPU", r);
+	/* QEMU's tdx_post_init_vcpus(): every vCPU gets the TD HOB's address */
+	for (unsigned i = 0; i < l->nr_vcpus; i++)
+		if ((r = kvm_tdx_init_vcpu(l->vcpu[i], hob_gpa)))
+			return fail(err, errlen, "KVM_TDX_INIT_VCPU", r);
 	for (unsigned i = 0; i < t.nr_sections; i++)
 		if (add_section(l, &t, &t.sec[i], err, errlen))
 			return -1;
 	if ((r = kvm_tdx_finalize_vm(l->vm, &hw)))
 		return fail(err, errlen, "KVM_TDX_FINALIZE_VM", r);
-	td_launch_log(l, "TD built: %u TDVF sections, TD HOB at %#llx (%ld bytes), %llu MiB RAM, shared bit %u", t.nr_sections,
-	      (unsigned long long)hob_gpa, hob_len, (unsigned long long)(cfg->ram_size >> 20),
+	td_launch_log(l, "TD built: %u TDVF sections, TD HOB at %#llx (%ld bytes), %llu MiB RAM, %u vCPUs, shared bit %u",
+		      t.nr_sections, (unsigned long long)hob_gpa, hob_len, (unsigned long long)(cfg->ram_size >> 20), l->nr_vcpus,
 	      (unsigned)__builtin_ctzll(td_launch_shared_bit(l)));
 	return 0;
 }
@@ -247,8 +262,14 @@ int td_launch_create(const struct td_launch_config *cfg, const struct td_launch_
 	l->cfg = *cfg;
 	l->cfg.bios = NULL;
 	l->cfg.bios_size = 0;
-	if (!ops || !ops->run || !ops->pio || !ops->mmio) {
-		snprintf(err, errlen, "td_launch_create: the engine must provide run, pio and mmio");
+	l->nr_vcpus = cfg->nr_vcpus ? cfg->nr_vcpus : 1;
+	if (!ops || !ops->run || !ops->pio || !ops->mmio || !ops->shared_rw) {
+		snprintf(err, errlen, "td_launch_create: the engine must provide run, pio, mmio and shared_rw");
+		free(l);
+		return -1;
+	}
+	if (l->nr_vcpus > TD_LAUNCH_MAX_VCPUS) {
+		snprintf(err, errlen, "%u vCPUs: at most %u", l->nr_vcpus, TD_LAUNCH_MAX_VCPUS);
 		free(l);
 		return -1;
 	}
@@ -303,6 +324,11 @@ uint64_t td_launch_shared_bit(const struct td_launch *l)
 {
 	(void)l;
 	return UINT64_C(1) << (LAUNCH_GPAW_BITS - 1);
+}
+
+unsigned td_launch_nr_vcpus(const struct td_launch *l)
+{
+	return l->nr_vcpus;
 }
 
 const struct td_launch_stats *td_launch_get_stats(const struct td_launch *l)

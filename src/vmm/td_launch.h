@@ -17,14 +17,20 @@
 
 struct td_launch;
 
+#define TD_LAUNCH_MAX_VCPUS 64u
+
 struct td_launch_ops {
-	/* Run the vCPU from regs until its next VM exit (the platform's guest engine). */
-	void (*run)(void *ctx, struct plat_guest_regs *regs, const struct plat_guest_mem *mem,
+	/* Run the vCPU from regs until its next VM exit (the platform's guest engine). vcpu_ctx is
+	 * what the caller of td_launch_run() passed for this vCPU. */
+	void (*run)(void *vcpu_ctx, struct plat_guest_regs *regs, const struct plat_guest_mem *mem,
 		    struct plat_guest_exit *exit);
 	/* TDVMCALL<Instruction.IO> / <#VE.RequestMMIO> that KVM hands to userspace: data is
 	 * size bytes, little endian, filled by the callee for reads. */
 	void (*pio)(void *ctx, uint16_t port, void *data, unsigned size, bool write);
 	void (*mmio)(void *ctx, uint64_t gpa, void *data, unsigned size, bool write);
+	/* The VMM's own view of shared guest memory (its RAM behind the GPA without the shared
+	 * bit), for the buffers of GetQuote. 0, or -1 when gpa..gpa+len is not RAM. */
+	int (*shared_rw)(void *ctx, uint64_t gpa, void *data, size_t len, bool write);
 	/* One line of the launch log (no newline). */
 	void (*log)(void *ctx, const char *line);
 };
@@ -33,6 +39,7 @@ struct td_launch_config {
 	const uint8_t *bios; /* the TDVF image */
 	size_t bios_size;
 	uint64_t ram_size;   /* guest RAM, laid out as q35 does */
+	unsigned nr_vcpus;   /* 0 means 1; at most TD_LAUNCH_MAX_VCPUS */
 	const char *profile; /* module profile, NULL: default */
 	bool trace;          /* log every TDCALL and KVM exit */
 	/* tdx-guest properties, as KVM_TDX_INIT_VM takes them (QEMU's defaults are the caller's). */
@@ -49,11 +56,13 @@ void td_launch_destroy(struct td_launch *l);
 int td_launch_dram_range(struct td_launch *l, unsigned i, uint64_t *hpa, void **ptr, uint64_t *len);
 /* GPA bit that marks shared memory (GPAW - 1). */
 uint64_t td_launch_shared_bit(const struct td_launch *l);
-/* KVM_RUN vCPU 0 until KVM returns to userspace with something the caller must see:
- * 0 when the engine stopped for the host (KVM_EXIT_INTR), 1 when the TD ended (shutdown,
- * ReportFatalError, KVM internal error: err says which). IO, MMIO, MapGPA, HLT and the
- * other exits are served inside. */
-int td_launch_run(struct td_launch *l, char *err, size_t errlen);
+/* KVM_RUN vCPU `vcpu` (on the calling thread, which is that vCPU's thread from now on) until
+ * KVM returns to userspace with something the caller must see: 0 when the engine stopped for
+ * the host (KVM_EXIT_INTR), 1 when the TD ended (shutdown, ReportFatalError, KVM internal
+ * error: err says which), -1 for a vCPU that does not exist. IO, MMIO, MapGPA, GetQuote,
+ * HLT and the other exits are served inside. vcpu_ctx goes to ops->run. */
+int td_launch_run(struct td_launch *l, unsigned vcpu, void *vcpu_ctx, char *err, size_t errlen);
+unsigned td_launch_nr_vcpus(const struct td_launch *l);
 /* Physical address bits of the simulated host below its KeyID bits: an HPA from translate()
  * masked with it is the DRAM address td_launch_dram_range() reports. */
 uint64_t td_launch_pa_mask(const struct td_launch *l);
@@ -67,6 +76,10 @@ enum td_launch_insn {
 	TD_LAUNCH_INSN_HLT,
 };
 void td_launch_exit_insn(struct plat_guest_exit *ex, enum td_launch_insn insn, unsigned instr_len);
+/* IN/OUT/INS/OUTS (the TD takes a #VE for it): port, size 1/2/4, direction, string, REP
+ * prefix, immediate port operand, as the SDM's exit qualification has them. */
+void td_launch_exit_io(struct plat_guest_exit *ex, uint16_t port, unsigned size, bool in, bool string, bool rep,
+		       bool imm, unsigned instr_len);
 /* An EPT violation on private gpa: access PLAT_GUEST_ACC_*, leaf_rwx as translate() gave it. */
 void td_launch_exit_ept(struct plat_guest_exit *ex, uint64_t gpa, unsigned access, uint64_t leaf_rwx);
 /* The engine stopped for the host (its thread was kicked): an external-interrupt exit. */
@@ -76,7 +89,7 @@ void td_launch_exit_triple_fault(struct plat_guest_exit *ex);
 
 /* Counters for tests and the log. */
 struct td_launch_stats {
-	uint64_t tdcalls, tdvmcalls, pio, mmio, ept_faults, kvm_runs;
+	uint64_t tdcalls, tdvmcalls, pio, mmio, ept_faults, kvm_runs, get_quotes;
 };
 const struct td_launch_stats *td_launch_get_stats(const struct td_launch *l);
 

@@ -15,6 +15,23 @@ void td_launch_exit_insn(struct plat_guest_exit *ex, enum td_launch_insn insn, u
 					.instr_len = instr_len };
 }
 
+void td_launch_exit_io(struct plat_guest_exit *ex, uint16_t port, unsigned size, bool in, bool string, bool rep,
+		       bool imm, unsigned instr_len)
+{
+	uint64_t q = ((uint64_t)(size - 1) << IO_QUAL_SIZE_SHIFT) & IO_QUAL_SIZE;
+
+	q |= ((uint64_t)port << IO_QUAL_PORT_SHIFT) & IO_QUAL_PORT;
+	if (in)
+		q |= IO_QUAL_DIRECTION_IN;
+	if (string)
+		q |= IO_QUAL_STRING;
+	if (rep)
+		q |= IO_QUAL_REP;
+	if (imm)
+		q |= IO_QUAL_OPERAND_IMM;
+	*ex = (struct plat_guest_exit){ .reason = EXIT_REASON_IO_INSTRUCTION, .qualification = q, .instr_len = instr_len };
+}
+
 void td_launch_exit_ept(struct plat_guest_exit *ex, uint64_t gpa, unsigned access, uint64_t leaf_rwx)
 {
 	uint64_t q = 0;

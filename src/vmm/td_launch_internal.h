@@ -11,7 +11,8 @@ struct td_launch {
 	bool sim_up;
 	struct kvm_dev *dev;
 	struct kvm_vm *vm;
-	struct kvm_vcpu *vcpu;
+	struct kvm_vcpu *vcpu[TD_LAUNCH_MAX_VCPUS];
+	unsigned nr_vcpus;
 	const struct td_launch_ops *ops;
 	void *ctx;
 	bool trace;
@@ -21,6 +22,11 @@ struct td_launch {
 	uint8_t *hob;
 };
 
+/* Counters are bumped from every vCPU thread. */
+#define TD_LAUNCH_COUNT(l, field) __atomic_fetch_add(&(l)->stats.field, 1, __ATOMIC_RELAXED)
+
+/* The vcpu_ctx ops->run gets for TD entries made on this thread. */
+void td_launch_set_engine_ctx(void *vcpu_ctx);
 void td_launch_log(struct td_launch *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -4,13 +4,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "qemu_cpu.h"
 #include "td_launch_internal.h"
 
 static void exit_io(struct td_launch *l, struct kvm_run *run)
 {
 	uint8_t *data = (uint8_t *)run + run->io.data_offset;
 
-	l->stats.pio++;
+	TD_LAUNCH_COUNT(l, pio);
 	l->ops->pio(l->ctx, run->io.port, data, run->io.size, run->io.direction == KVM_EXIT_IO_OUT);
 	if (l->trace)
 		td_launch_log(l, "IO %s port %#x size %u", run->io.direction == KVM_EXIT_IO_OUT ? "out" : "in",
@@ -19,7 +20,7 @@ static void exit_io(struct td_launch *l, struct kvm_run *run)
 
 static void exit_mmio(struct td_launch *l, struct kvm_run *run)
 {
-	l->stats.mmio++;
+	TD_LAUNCH_COUNT(l, mmio);
 	l->ops->mmio(l->ctx, run->mmio.phys_addr, run->mmio.data, run->mmio.len, run->mmio.is_write);
 	if (l->trace)
 		td_launch_log(l, "MMIO %s %#llx size %u", run->mmio.is_write ? "write" : "read",
@@ -38,6 +39,54 @@ static void exit_map_gpa(struct td_launch *l, struct kvm_run *run)
 			      priv ? "private" : "shared");
 }
 
+/* The GHCI GetQuote buffer header (QEMU's struct tdx_get_quote_header), little endian. */
+struct get_quote_hdr {
+	uint64_t structure_version;
+	uint64_t error_code;
+	uint32_t in_len;
+	uint32_t out_len;
+};
+_Static_assert(sizeof(struct get_quote_hdr) == QEMU_GET_QUOTE_HDR_SIZE, "GetQuote header");
+
+/* QEMU's tdx_handle_get_quote() without a quote-generation socket: check the header, then
+ * answer in it that no quote generation service is there. The TDVMCALL itself succeeds;
+ * anything malformed leaves the INVALID_OPERAND KVM put in. */
+static void exit_get_quote(struct td_launch *l, struct kvm_run *run)
+{
+	uint64_t gpa = run->tdx.get_quote.gpa, len = run->tdx.get_quote.size;
+	struct get_quote_hdr h;
+
+	TD_LAUNCH_COUNT(l, get_quotes);
+	run->tdx.get_quote.ret = TDVMCALL_STATUS_INVALID_OPERAND;
+	if ((gpa | len) & 4095) {
+		run->tdx.get_quote.ret = TDVMCALL_STATUS_ALIGN_ERROR;
+		return;
+	}
+	if (l->ops->shared_rw(l->ctx, gpa, &h, sizeof(h), false)) {
+		td_launch_log(l, "GetQuote: cannot read the buffer header at %#llx", (unsigned long long)gpa);
+		return;
+	}
+	if (h.structure_version != QEMU_GET_QUOTE_STRUCTURE_VERSION || len > QEMU_GET_QUOTE_MAX_BUF_LEN ||
+	    h.in_len > len - sizeof(h))
+		return;
+	h.error_code = QEMU_GET_QUOTE_QGS_UNAVAILABLE;
+	if (l->ops->shared_rw(l->ctx, gpa, &h, sizeof(h), true)) {
+		td_launch_log(l, "GetQuote: cannot update the buffer header at %#llx", (unsigned long long)gpa);
+		return;
+	}
+	run->tdx.get_quote.ret = TDVMCALL_STATUS_SUCCESS;
+	if (l->trace)
+		td_launch_log(l, "GetQuote %#llx+%#llx: %u bytes in, no quote generation service", (unsigned long long)gpa,
+			      (unsigned long long)len, h.in_len);
+}
+
+static void exit_tdx(struct td_launch *l, struct kvm_run *run)
+{
+	if (run->tdx.nr == TDVMCALL_GET_QUOTE)
+		exit_get_quote(l, run);
+	/* GetTdVmCallInfo and SetupEventNotifyInterrupt keep KVM's defaults */
+}
+
 /* One KVM_RUN exit: 0 served (run again), 1 the TD ended (err says how). */
 static int serve_exit(struct td_launch *l, struct kvm_run *run, char *err, size_t errlen)
 {
@@ -54,7 +103,8 @@ static int serve_exit(struct td_launch *l, struct kvm_run *run, char *err, size_
 	case KVM_EXIT_HLT:
 		return 0; /* no interrupt virtualisation yet: the guest resumes at once */
 	case KVM_EXIT_TDX:
-		return 0; /* GetQuote & co. answered "unsupported", the default KVM put in */
+		exit_tdx(l, run);
+		return 0;
 	case KVM_EXIT_SHUTDOWN:
 		snprintf(err, errlen, "TD shut down (triple fault)");
 		return 1;
@@ -72,14 +122,22 @@ static int serve_exit(struct td_launch *l, struct kvm_run *run, char *err, size_
 	}
 }
 
-int td_launch_run(struct td_launch *l, char *err, size_t errlen)
+int td_launch_run(struct td_launch *l, unsigned vcpu, void *vcpu_ctx, char *err, size_t errlen)
 {
-	struct kvm_run *run = kvm_vcpu_run_struct(l->vcpu);
+	struct kvm_vcpu *v;
+	struct kvm_run *run;
 
+	if (vcpu >= l->nr_vcpus) {
+		snprintf(err, errlen, "no vCPU %u (the TD has %u)", vcpu, l->nr_vcpus);
+		return -1;
+	}
+	v = l->vcpu[vcpu];
+	run = kvm_vcpu_run_struct(v);
+	td_launch_set_engine_ctx(vcpu_ctx);
 	for (;;) {
-		int r = kvm_vcpu_run(l->vcpu);
+		int r = kvm_vcpu_run(v);
 
-		l->stats.kvm_runs++;
+		TD_LAUNCH_COUNT(l, kvm_runs);
 		if (r == -EINTR)
 			return 0;
 		if (r < 0) {
