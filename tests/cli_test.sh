@@ -158,6 +158,22 @@ if [ -x "$engine" ]; then
 	expect run-qemu-bad-option 1 "invalid option" -- run -no-such-option
 	expect run-qemu-tcg-starts 0 '^QEMU [0-9.]+ monitor' -- run -M none -accel tcg -display none -nodefaults \
 		-monitor stdio < <(echo quit)
+	# QEMU's TDX front-end refusals, with QEMU's messages (tdx_kvm_init, tdx_pre_create_vcpu,
+	# tdx_cpu_instance_init) and exit 1
+	if [ -r /usr/share/ovmf/OVMF.fd ]; then
+		tdq=(run -accel tcg -object tdx-guest,id=tdx0 -bios /usr/share/ovmf/OVMF.fd -m 128M -display none
+			-nodefaults -serial none)
+		expect run-qemu-td-smm 1 "TDX VM doesn't support SMM" -- "${tdq[@]}" -machine q35,confidential-guest-support=tdx0,smm=on
+		expect run-qemu-td-pic 1 "TDX VM doesn't support PIC" -- "${tdq[@]}" -machine q35,confidential-guest-support=tdx0,pic=on
+		expect run-qemu-td-tsc-granularity 1 "Invalid TSC 1000001 KHz, it must be multiple of 25MHz" -- "${tdq[@]}" \
+			-machine q35,confidential-guest-support=tdx0 -cpu max,tsc-frequency=1000001000
+		expect run-qemu-td-tsc-range 1 "Invalid TSC 50000 KHz, must specify cpu_frequency between \[100000, 10000000\] kHz" -- \
+			"${tdq[@]}" -machine q35,confidential-guest-support=tdx0 -cpu max,tsc-frequency=50000000
+		expect run-qemu-td-named-model 1 "Named cpu model is not supported for TDX yet!" -- "${tdq[@]}" \
+			-machine q35,confidential-guest-support=tdx0 -cpu SapphireRapids
+		expect run-qemu-td-forced-feature 1 "warning: TDX forcibly sets the feature: CPUID\[eax=07h,ecx=02h\]" -- "${tdq[@]}" \
+			-machine q35,confidential-guest-support=tdx0 -cpu SapphireRapids
+	fi
 	# TD mode: Debian's OVMF as a TD with QEMU's TDX command line runs its first TDCALLs and
 	# TDVMCALLs through the module and KVM (bounded: the boot is not complete yet).
 	if [ -r /usr/share/ovmf/OVMF.fd ]; then

@@ -246,3 +246,32 @@ TEST(kvm_args_memory_regions)
 	CHECK_EQ(kvm_set_user_memory_region2(k.vm, &r), 0);
 	fx_kvm_down(&k);
 }
+
+/* KVM_SET_TSC_KHZ: the TD's TSC_FREQUENCY (units of 25 MHz, rounded down) comes from it; 0
+ * means the host's; TDH.MNG.INIT refuses a frequency outside the module's range (INIT_VM
+ * fails with its status); once a vCPU exists the frequency is fixed. */
+TEST(kvm_args_set_tsc_khz)
+{
+	struct fx_kvm k;
+	struct kvm_tdx_init_vm *iv = fx_kvm_init_vm_args(0);
+	struct kvm_vcpu *v;
+	uint64_t hw = 0, f = 0;
+
+	REQUIRE(iv);
+	REQUIRE(fx_kvm_up(&k));
+	CHECK_EQ(kvm_vm_set_tsc_khz(k.vm, UINT32_MAX), -EINVAL);
+	CHECK_EQ(kvm_vm_set_tsc_khz(k.vm, 50000), 0); /* 50 MHz: KVM takes it, the module does not */
+	CHECK_EQ(kvm_tdx_init_vm(k.vm, iv, &hw), -EINVAL); /* tdx_td_init(): OPERAND_INVALID */
+	CHECK_EQ(hw & UINT64_C(0xFFFFFFFF00000000), TDX_OPERAND_INVALID);
+	fx_kvm_down(&k);
+
+	REQUIRE(fx_kvm_up(&k));
+	CHECK_EQ(kvm_vm_set_tsc_khz(k.vm, 2012345), 0); /* 2.012 GHz -> 80 x 25 MHz */
+	REQUIRE_EQ(kvm_tdx_init_vm(k.vm, iv, &hw), 0);
+	REQUIRE_EQ(tdh_mng_rd(k.f.h, 0, k.vm->tdr, MD_TD_FIELDS_TSC_FREQUENCY_FIELD_ID, &f), TDX_SUCCESS);
+	CHECK_EQ(f, 80u);
+	REQUIRE_EQ(kvm_create_vcpu(k.vm, 0, &v), 0);
+	CHECK_EQ(kvm_vm_set_tsc_khz(k.vm, 3000000), -EINVAL);
+	fx_kvm_down(&k);
+	free(iv);
+}

@@ -58,7 +58,8 @@ static int fake_shared_rw(void *ctx, uint64_t gpa, void *data, size_t len, bool 
 
 TEST(td_launch_ovmf_reset_state_cpuid_translate)
 {
-	static const struct td_launch_ops ops = { fake_run, fake_io, fake_mmio, fake_shared_rw, NULL };
+	static const struct td_launch_ops ops = { .run = fake_run, .pio = fake_io, .mmio = fake_mmio,
+						  .shared_rw = fake_shared_rw };
 	struct fake f = { 0 };
 	struct td_launch_config cfg = { .ram_size = 512ull << 20 };
 	uint8_t *img;
@@ -142,7 +143,8 @@ static int smp_shared_rw(void *ctx, uint64_t gpa, void *data, size_t len, bool w
 
 TEST(td_launch_two_vcpus_get_quote)
 {
-	static const struct td_launch_ops ops = { smp_run, fake_io, fake_mmio, smp_shared_rw, NULL };
+	static const struct td_launch_ops ops = { .run = smp_run, .pio = fake_io, .mmio = fake_mmio,
+						  .shared_rw = smp_shared_rw };
 	struct smp_fake f = { 0 };
 	struct smp_vcpu v0 = { &f, 0 }, v1 = { &f, 1 };
 	struct td_launch_config cfg = { .ram_size = 256ull << 20, .nr_vcpus = 2 };
@@ -184,5 +186,59 @@ TEST(td_launch_two_vcpus_get_quote)
 	CHECK_EQ(f.r10_after, UINT64_C(0x8000000000000000));
 	CHECK_EQ(f.shared_writes, 0u);
 	td_launch_destroy(f.l);
+	free(img);
+}
+
+/* QEMU's front-end checks through td_launch: the -cpu feature check (its messages reach the
+ * engine; a refused model stops the launch) and the TSC frequency (KVM_SET_TSC_KHZ; the
+ * module refuses one below its range at INIT_VM). */
+struct msgs {
+	unsigned n, errors;
+	char last[256];
+};
+
+static void record_msg(void *ctx, bool error, const char *text)
+{
+	struct msgs *m = ctx;
+
+	m->n++, m->errors += error;
+	snprintf(m->last, sizeof(m->last), "%s", text);
+}
+
+TEST(td_launch_cpu_check_and_tsc)
+{
+	static const struct td_launch_ops ops = { .run = fake_run, .pio = fake_io, .mmio = fake_mmio,
+						  .shared_rw = fake_shared_rw, .cpu_message = record_msg };
+	struct msgs m = { 0 };
+	struct td_launch_config cfg = { .ram_size = 128ull << 20, .cpu = "SapphireRapids" };
+	struct td_launch *l = NULL;
+	uint8_t *img;
+	size_t n;
+	char err[256];
+
+	if (tdvf_read_file(OVMF, &img, &n, err, sizeof(err)))
+		return;
+	cfg.bios = img, cfg.bios_size = n;
+	CHECK_EQ(td_launch_create(&cfg, &ops, &m, &l, err, sizeof(err)), -1);
+	CHECK(l == NULL);
+	CHECK(strstr(err, "QEMU refuses this CPU") != NULL);
+	CHECK_EQ(m.errors, 1u);
+	if (!strstr(m.last, "Named cpu model is not supported for TDX yet!"))
+		test_fail(__FILE__, __LINE__, "message: %s", m.last);
+	cfg.cpu = "max";
+	m = (struct msgs){ 0 };
+	REQUIRE_EQ(td_launch_create(&cfg, &ops, &m, &l, err, sizeof(err)), 0);
+	CHECK_EQ(m.errors, 0u);
+	td_launch_destroy(l);
+	cfg.cpu = "nosuchmodel";
+	CHECK_EQ(td_launch_create(&cfg, &ops, &m, &l, err, sizeof(err)), -1);
+	CHECK(strstr(err, "nosuchmodel") != NULL);
+	cfg.cpu = NULL;
+	cfg.tsc_khz = 50000;
+	CHECK_EQ(td_launch_create(&cfg, &ops, &m, &l, err, sizeof(err)), -1);
+	CHECK(strstr(err, "KVM_TDX_INIT_VM failed") != NULL);
+	cfg.tsc_khz = 1000000;
+	REQUIRE_EQ(td_launch_create(&cfg, &ops, &m, &l, err, sizeof(err)), 0);
+	td_launch_destroy(l);
 	free(img);
 }

@@ -488,7 +488,8 @@ static int setup_tdparams(struct kvm_vm *vm, const struct kvm_tdx_init_vm *init,
 	tp->attributes = init->attributes | si->attributes_fixed1;
 	tp->xfam = init->xfam | si->xfam_fixed1;
 	tp->config_flags = CONFIG_FLAGS_NO_RBP_MOD_MASK;
-	tp->tsc_frequency = (uint16_t)(KVM_TDX_DEFAULT_TSC_KHZ / TDX_TSC_KHZ_PER_25MHZ);
+	/* setup_tdparams(): TDX_TSC_KHZ_TO_25MHZ(kvm->arch.default_tsc_khz), rounded down */
+	tp->tsc_frequency = (uint16_t)((vm->tsc_khz ? vm->tsc_khz : KVM_TDX_DEFAULT_TSC_KHZ) / TDX_TSC_KHZ_PER_25MHZ);
 	if ((ret = setup_eptp(vm, &init->cpuid, tp)) || (ret = setup_cpuids(si, &init->cpuid, tp)))
 		return ret;
 	memcpy(tp->mr_config_id, init->mrconfigid, sizeof(tp->mr_config_id));
@@ -634,6 +635,18 @@ int kvm_vm_memory_encrypt_op(struct kvm_vm *vm, struct kvm_tdx_cmd *cmd)
 	default:
 		return -EINVAL;
 	}
+}
+
+/* kvm_arch_vm_ioctl(KVM_SET_TSC_KHZ): with VMX's TSC scaling every 32-bit frequency below
+ * max_guest_tsc_khz (0xffffffff) is accepted here; TDH.MNG.INIT judges the TD's range. */
+int kvm_vm_set_tsc_khz(struct kvm_vm *vm, uint32_t khz)
+{
+	if (kvm_vm_dead(vm))
+		return -EIO;
+	if (khz == UINT32_MAX || vm->nr_vcpus)
+		return -EINVAL;
+	vm->tsc_khz = khz ? khz : (uint32_t)KVM_TDX_DEFAULT_TSC_KHZ;
+	return 0;
 }
 
 int kvm_tdx_capabilities(struct kvm_vm *vm, struct kvm_tdx_capabilities *caps)

@@ -34,6 +34,9 @@ bool kvm_vm_is_bugged(const struct kvm_vm *vm);
 /* KVM_MEMORY_ENCRYPT_OP on the VM fd: KVM_TDX_CAPABILITIES, INIT_VM, FINALIZE_VM.
  * cmd->data is a pointer (struct kvm_tdx_capabilities * / struct kvm_tdx_init_vm *). */
 int kvm_vm_memory_encrypt_op(struct kvm_vm *vm, struct kvm_tdx_cmd *cmd);
+/* KVM_SET_TSC_KHZ on the VM (the TD's TSC_FREQUENCY at INIT_VM): 0 means the host's;
+ * -EINVAL once a vCPU exists (Linux's rule) or for a frequency the host cannot scale to. */
+int kvm_vm_set_tsc_khz(struct kvm_vm *vm, uint32_t khz);
 /* Typed forms of the same. */
 int kvm_tdx_capabilities(struct kvm_vm *vm, struct kvm_tdx_capabilities *caps);
 int kvm_tdx_init_vm(struct kvm_vm *vm, struct kvm_tdx_init_vm *init, uint64_t *hw_error);

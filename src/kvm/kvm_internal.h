@@ -55,6 +55,7 @@ struct kvm_vm {
 	enum kvm_td_state state;
 	bool bugged;
 	bool dead; /* kvm_vm_dead(): KVM_TDX_TERMINATE_VM happened, every ioctl answers -EIO */
+	uint32_t tsc_khz; /* kvm->arch.default_tsc_khz: KVM_SET_TSC_KHZ, else the host's */
 	int hkid; /* -1: none */
 	unsigned max_vcpus;
 	uint64_t attributes, xfam, shared_bit;

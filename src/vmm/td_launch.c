@@ -11,6 +11,7 @@
 #include "sim.h"
 #include "td_launch_internal.h"
 #include "tdvf.h"
+#include "tdx_cpu_check.h"
 
 #define LAUNCH_HOST_RAM (4ull << 30) /* the simulated host: room for the TD, PAMTs, TDCS */
 #define LAUNCH_GPAW_BITS 48u         /* CPUID.0x80000008.EAX[23:16] asked at INIT_VM */
@@ -81,6 +82,31 @@ static int fail(char *err, size_t errlen, const char *what, int r)
 	return -1;
 }
 
+/* QEMU's tdx_check_features() and friends through the shared library: its warnings and
+ * errors go to the engine; the TD gets the ATTRIBUTES QEMU would pass. */
+static int cpu_check(struct td_launch *l, const struct td_launch_config *cfg, char *err, size_t errlen)
+{
+	struct tcc_native nat = { sim_native_cpuid, &l->sim };
+	struct tcc_request req = { cfg->cpu, cfg->attributes, false };
+	struct tcc_result res;
+	int r = tdx_cpu_check(l->dev, &nat, &req, &res, err, errlen);
+
+	for (unsigned i = 0; !r && i < res.nmsg; i++)
+		if (l->ops->cpu_message && res.msg[i].kind != TCC_MSG_NOTE)
+			l->ops->cpu_message(l->ctx, res.msg[i].kind == TCC_MSG_ERROR, res.msg[i].text);
+	/* tdx_cpu_instance_init(): QEMU stops at a named model (the check only notes it) */
+	if (!r && !res.qemu_accepts_model && l->ops->cpu_message)
+		l->ops->cpu_message(l->ctx, true, QEMU_MSG_NAMED_MODEL);
+	if (!r && (res.failed || !res.qemu_accepts_model)) {
+		snprintf(err, errlen, "-cpu %s: QEMU refuses this CPU for a TD", cfg->cpu);
+		r = -1;
+	}
+	if (!r)
+		l->cfg.attributes = res.attributes;
+	tcc_result_free(&res);
+	return r ? -1 : 0;
+}
+
 static int host_up(struct td_launch *l, const struct td_launch_config *cfg, char *err, size_t errlen)
 {
 	struct plat_config pc;
@@ -100,7 +126,7 @@ static int host_up(struct td_launch *l, const struct td_launch_config *cfg, char
 	}
 	if (!(l->dev = kvm_open(&l->sim.host)))
 		return fail(err, errlen, "kvm_open", -ENOMEM);
-	return 0;
+	return cfg->cpu ? cpu_check(l, cfg, err, errlen) : 0;
 }
 
 /* KVM_TDX_INIT_VM with the guest physical width QEMU asks for, then KVM_SET_CPUID2 with the
@@ -126,7 +152,9 @@ static int vm_init(struct td_launch *l, char *err, size_t errlen)
 	iv->cpuid.entries[0].function = 0x80000008;
 	iv->cpuid.entries[0].eax = LAUNCH_GPAW_BITS << GUEST_PHYS_BITS_SHIFT;
 	r = kvm_create_vm(l->dev, KVM_X86_TDX_VM, &l->vm);
-	if (!r && (r = kvm_tdx_init_vm(l->vm, iv, &hw)))
+	if (!r && l->cfg.tsc_khz && (r = kvm_vm_set_tsc_khz(l->vm, l->cfg.tsc_khz)))
+		fail(err, errlen, "KVM_SET_TSC_KHZ", r);
+	else if (!r && (r = kvm_tdx_init_vm(l->vm, iv, &hw)))
 		snprintf(err, errlen, "KVM_TDX_INIT_VM failed: %s (hw_error %#llx)", strerror(-r), (unsigned long long)hw);
 	for (unsigned i = 0; !r && i < l->nr_vcpus; i++) {
 		if ((r = kvm_create_vcpu(l->vm, i, &l->vcpu[i]))) {

@@ -33,6 +33,9 @@ struct td_launch_ops {
 	int (*shared_rw)(void *ctx, uint64_t gpa, void *data, size_t len, bool write);
 	/* One line of the launch log (no newline). */
 	void (*log)(void *ctx, const char *line);
+	/* One message of QEMU's TD CPU feature check (optional): a warning, or the error that
+	 * stops the launch. */
+	void (*cpu_message)(void *ctx, bool error, const char *text);
 };
 
 struct td_launch_config {
@@ -40,6 +43,10 @@ struct td_launch_config {
 	size_t bios_size;
 	uint64_t ram_size;   /* guest RAM, laid out as q35 does */
 	unsigned nr_vcpus;   /* 0 means 1; at most TD_LAUNCH_MAX_VCPUS */
+	uint32_t tsc_khz;    /* KVM_SET_TSC_KHZ before INIT_VM; 0: the host's */
+	/* -cpu MODEL,feat...: QEMU's TD feature check (vmm/tdx_cpu_check.h) runs on it and its
+	 * ATTRIBUTES go to INIT_VM; NULL: no check, `attributes` as given. */
+	const char *cpu;
 	const char *profile; /* module profile, NULL: default */
 	bool trace;          /* log every TDCALL and KVM exit */
 	/* tdx-guest properties, as KVM_TDX_INIT_VM takes them (QEMU's defaults are the caller's). */
