@@ -134,6 +134,10 @@ TEST(cpu_check_parse)
 	CHECK(strstr(err, "ends with a comma") != NULL);
 	CHECK(tcc_parse_cpu("host,+avx=on", &c, err, sizeof(err)) == -1);
 	CHECK(tcc_parse_cpu("", &c, err, sizeof(err)) == -1);
+	/* valued CPU properties that are not feature flags pass through; others stay errors */
+	CHECK(tcc_parse_cpu("max,phys-bits=52,tsc-frequency=2000000000,avx=off", &c, err, sizeof(err)) == 0);
+	CHECK(tcc_parse_cpu("max,frob=52", &c, err, sizeof(err)) == -1);
+	CHECK(strstr(err, "must be on or off") != NULL);
 }
 
 /* The two examples of QEMU's TDX documentation, in both wordings. */

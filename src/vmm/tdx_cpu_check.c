@@ -92,6 +92,21 @@ static int parse_bool(const char *v, bool *out)
 	return -1;
 }
 
+/* X86CPU properties with a value that are not feature flags: the check accepts and ignores
+ * them (address widths, TSC frequency, cache/PMU knobs, identification strings). */
+static bool valued_property(const char *name)
+{
+	static const char *const props[] = {
+		"phys-bits", "host-phys-bits", "host-phys-bits-limit", "guest-phys-bits", "tsc-frequency",
+		"pmu", "l3-cache", "model-id", "min-level", "min-xlevel", "ucode-rev",
+	};
+
+	for (size_t i = 0; i < sizeof(props) / sizeof(props[0]); i++)
+		if (!strcmp(name, props[i]))
+			return true;
+	return false;
+}
+
 static int parse_item(struct tcc_cpu *c, char *item, char *err, size_t errlen)
 {
 	char *eq = strchr(item, '=');
@@ -118,6 +133,8 @@ static int parse_item(struct tcc_cpu *c, char *item, char *err, size_t errlen)
 			c->minus[w] |= 1u << b;
 		return 0;
 	}
+	if (valued_property(item))
+		return 0; /* QEMU takes it; no CPUID feature word depends on it */
 	if (parse_bool(val, &on)) {
 		snprintf(err, errlen, "-cpu: '%s=%s': the value must be on or off", item, val);
 		return -1;
