@@ -32,9 +32,12 @@ enum demo_err {
 
 /* Fixed inputs: 48 bytes for RTMR[2], 64 bytes of REPORTDATA (the CLI test recomputes
  * RTMR[2] from the same bytes). */
-static const char rtmr_value[48] __attribute__((aligned(64))) = "tdxemu demo TD: RTMR[2] extension, 48 bytes...!";
-static const char report_data[64] __attribute__((aligned(64))) =
-	"tdxemu demo TD REPORTDATA: 64 bytes bound into the TDREPORT....";
+#define RTMR_TEXT "tdxemu demo TD: RTMR[2] extension, 48 bytes...!"
+#define REPORT_DATA_TEXT "tdxemu demo TD REPORTDATA: 64 bytes bound into the TDREPORT...."
+_Static_assert(sizeof(RTMR_TEXT) == 48, "the RTMR extension is 48 bytes, the NUL included");
+_Static_assert(sizeof(REPORT_DATA_TEXT) == 64, "REPORTDATA is 64 bytes, the NUL included");
+static const char rtmr_value[48] __attribute__((aligned(64))) = RTMR_TEXT;
+static const char report_data[64] __attribute__((aligned(64))) = REPORT_DATA_TEXT;
 static const char quote_message[] = "hello from the tdxemu demo TD, through a shared page";
 
 static uint8_t report[TDREPORT_STRUCT_SIZE] __attribute__((aligned(1024)));
