@@ -202,14 +202,16 @@ if [ -x "$engine" ]; then
 	for pat in '^tdxemu demo TD: vCPU 0 in 64-bit mode \(reset vector, 4-level paging\), GPAW 48, TD HOB at 0x800000$' \
 		'^tdxemu demo TD: TDG\.VP\.INFO: GPAW 48, ATTRIBUTES 0x[0-9a-f]{16}, NUM_VCPUS [12], MAX_VCPUS [0-9]+, VCPU_INDEX 0$' \
 		'^tdxemu demo TD: shared bit is GPA bit 47;' \
+		'^tdxemu demo TD: #VE on vCPU 0: TDG\.VP\.VEINFO\.GET exit reason 10, ' \
+		'^tdxemu demo TD: CPUID\(0x40000000\) raised #VE, emulated by the VMM' \
 		'^tdxemu demo TD: TDG\.MEM\.PAGE\.ACCEPT: accepted [1-9][0-9]* MiB of the 256 MiB RAM in [0-9]+ TDCALLs' \
 		'^tdxemu demo TD: TDG\.MR\.RTMR\.EXTEND: RTMR\[2\] extended with the 48 bytes' \
 		'^tdxemu demo TD: TDG\.MR\.REPORT: TDREPORT type 0x81 subtype 0 version [01], REPORTDATA bound$' \
 		"^tdxemu demo TD: MRTD  $demo_mrtd\$" "^tdxemu demo TD: RTMR2 $rtmr2\$" \
 		'^tdxemu demo TD: RTMR0 0{96}$' \
 		'^tdxemu demo TD: ATTRIBUTES 0x[0-9a-f]{16} XFAM 0x[0-9a-f]{16}$' \
-		'^tdxemu demo TD: MapGPA: page 0x[0-9a-f]+ converted to shared \(GPA 0x8000000[0-9a-f]{7}\)$' \
-		'^tdxemu demo TD: TDVMCALL<GetQuote>\(0x8000000[0-9a-f]{7}, 4096 bytes\): TDVMCALL status ' \
+		'^tdxemu demo TD: MapGPA: page 0x[0-9a-f]+ converted to shared \(GPA 0x8000[0-9a-f]{8}\)$' \
+		'^tdxemu demo TD: TDVMCALL<GetQuote>\(0x8000[0-9a-f]{8}, 4096 bytes\): TDVMCALL status ' \
 		'^tdxemu demo TD: GetQuote buffer: status 0x[0-9a-f]{16} \(GET_QUOTE_' \
 		'^tdxemu demo TD: MapGPA: page 0x[0-9a-f]+ converted back to private, re-accepted with TDG\.MEM\.PAGE\.ACCEPT, reads as zeros$' \
 		'^tdxemu demo TD: (only 1 vCPU \(NUM_VCPUS from TDG\.VP\.INFO\): IPI step skipped|vCPU 0: vCPU 1 acknowledged the IPI)' \

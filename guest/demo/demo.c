@@ -9,6 +9,7 @@
 #define DEMO_ACCEPT_LIMIT 0
 #define DEMO_RTMR_INDEX 2
 #define DEMO_IPI_VECTOR 0x40
+#define DEMO_VE_CPUID_LEAF 0x40000000u
 #define DEMO_SPURIOUS_VECTOR 0xFF
 #define DEMO_WAIT_TSC (30ull * 2500000000ull) /* ~30 s at the TD's default 2.5 GHz TSC */
 #define QUOTE_MESSAGE_OFF 2048
@@ -100,6 +101,26 @@ static void step_vp_info(const struct td_boot *b, struct td_info *info)
 	td_paging_shared_init(info->gpaw);
 	SAY("shared bit is GPA bit %u; shared pages are mapped at %#lx + GPA\n", info->gpaw - 1,
 	    (uint64_t)TD_SHARED_VA);
+}
+
+/* CPUID of a leaf in the range the module never virtualises (0x40000000-0x4FFFFFFF,
+ * data/abi/cpuid-virtualization.json) is a #VE; the library's handler asks the VMM with
+ * TDVMCALL<Instruction.CPUID> and steps over the instruction. */
+static void step_ve(void)
+{
+	uint32_t a = DEMO_VE_CPUID_LEAF, b, c = 0, d;
+	uint64_t before = td_ve_count;
+	char sig[13];
+
+	__asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+	if (td_ve_count != before + 1)
+		td_fatal(DEMO_ERR_VE, "CPUID(%#x) did not raise #VE", DEMO_VE_CPUID_LEAF);
+	memcpy(sig, &b, 4), memcpy(sig + 4, &c, 4), memcpy(sig + 8, &d, 4);
+	sig[12] = '\0';
+	for (unsigned i = 0; i < 12; i++)
+		if (sig[i] && (sig[i] < 0x20 || sig[i] > 0x7e))
+			sig[i] = '.';
+	SAY("CPUID(%#x) raised #VE, emulated by the VMM: EAX %#x, signature \"%s\"\n", DEMO_VE_CPUID_LEAF, a, sig);
 }
 
 static void step_accept(const struct td_boot *b)
@@ -235,6 +256,11 @@ static void ipi_handler(struct td_frame *f)
 	td_apic_eoi();
 }
 
+static void spurious_handler(struct td_frame *f)
+{
+	(void)f; /* a spurious interrupt takes no EOI */
+}
+
 static void step_ipi(const struct td_info *info)
 {
 	uint64_t st, start;
@@ -262,6 +288,7 @@ static TD_NORETURN void ap_main(const struct td_boot *b)
 	uint64_t st;
 
 	td_irq_set(DEMO_IPI_VECTOR, ipi_handler);
+	td_irq_set(DEMO_SPURIOUS_VECTOR, spurious_handler);
 	st = td_wrmsr(MSR_X2APIC_SVR, APIC_SVR_ENABLE | DEMO_SPURIOUS_VECTOR);
 	SAY("vCPU %u: in 64-bit mode, x2APIC enabled (%s), halting with TDVMCALL<Instruction.HLT> until an IPI\n",
 	    b->vcpu, td_vmcall_status_name(st));
@@ -289,6 +316,7 @@ TD_NORETURN void td_main(const struct td_boot *b)
 			td_hlt(true);
 	SAY("vCPU 0 in 64-bit mode (reset vector, 4-level paging), GPAW %u, TD HOB at %#lx\n", b->gpaw, b->hob);
 	step_vp_info(b, &info);
+	step_ve();
 	step_accept(b);
 	step_rtmr();
 	step_report();

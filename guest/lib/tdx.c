@@ -61,7 +61,21 @@ uint64_t td_veinfo_get(struct td_ve_info *out)
 	return r.rax;
 }
 
-/* A TDCALL failing here means the TD is broken beyond reporting through TDVMCALLs. */
+/* No way left to report anything: an empty IDT turns the breakpoint into a triple fault,
+ * which the host sees as the TD shutting down. */
+static TD_NORETURN void triple_fault(void)
+{
+	struct __attribute__((packed)) {
+		uint16_t limit;
+		uint64_t base;
+	} none = { 0, 0 };
+
+	__asm__ volatile("lidt %0; int3" : : "m"(none));
+	for (;;)
+		td_pause();
+}
+
+/* TDG.VP.VMCALL itself failing means the TD cannot talk to the VMM at all. */
 static uint64_t vmcall(struct td_regs *r, bool sti)
 {
 	r->rax = TDG_VP_VMCALL_LEAF;
@@ -72,8 +86,7 @@ static uint64_t vmcall(struct td_regs *r, bool sti)
 	else
 		td_tdcall(r);
 	if (r->rax != TDX_SUCCESS)
-		for (;;)
-			td_pause();
+		triple_fault();
 	return r->r10;
 }
 
