@@ -1,6 +1,6 @@
-# tdxemu: `make run` shows a TDX module brought up on a simulated host, `make check` runs
-# the tests. Everything builds into build/ (sanitizer builds into build-asan/, build-tsan/,
-# the libFuzzer targets into build-fuzz/).
+# tdxemu: `make run` boots the built-in demo TD on the engine, `make check` runs the tests.
+# Everything builds into build/ (sanitizer builds into build-asan/, build-tsan/, the
+# libFuzzer targets into build-fuzz/).
 
 BUILD ?= build
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
@@ -20,8 +20,9 @@ $(BUILD)/build.ninja: CMakeLists.txt | deps
 build: deps $(BUILD)/build.ninja
 	cmake --build $(BUILD)
 
-run: build
-	$(BUILD)/tdxemu module info
+# The built-in demo TD on the engine (built first if needed; a cold build takes minutes).
+run: qemu
+	$(BUILD)/tdxemu run
 
 check: check-layers build
 	$(BUILD)/tdxemu-tests

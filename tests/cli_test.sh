@@ -132,17 +132,33 @@ assert any(m["kind"] == "note" for m in d["messages"])
 '
 then echo "ok   cpuid-json"; pass=$((pass + 1)); else echo "FAIL cpuid-json"; fail=$((fail + 1)); fi
 
+# The built-in demo TD (guest/): `run --demo-image` writes it; it is a TDVF image whose MRTD
+# `measure` computes like the independent Python calculator.
+expect run-help 0 '^usage: tdxemu run +boot the built-in demo TD' -- run --help
+expect run-demo-image-usage 2 '--demo-image takes exactly one FILE' -- run --demo-image
+expect run-demo-image-unwritable 1 'cannot write /nonexistent/demo.fd' -- run --demo-image /nonexistent/demo.fd
+expect run-demo-image 0 "^wrote the demo TD firmware \([0-9]+ bytes\) to $tmp/demo.fd$" -- run --demo-image "$tmp/demo.fd"
+demo_want=$(/usr/bin/python3 tools/mrtd_reference.py --json "$tmp/demo.fd" 2>/dev/null |
+	/usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)['mrtd_interleaved'])" 2>/dev/null)
+demo_mrtd=$("$BIN" measure -bios "$tmp/demo.fd" -m 256M --json 2>"$tmp/err" |
+	/usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)['mrtd'])" 2>/dev/null)
+if [ -n "$demo_want" ] && [ "$demo_mrtd" = "$demo_want" ]; then echo "ok   measure-demo-td"; pass=$((pass + 1));
+else echo "FAIL measure-demo-td: got '$demo_mrtd' want '$demo_want'"; cat "$tmp/err"; fail=$((fail + 1)); fi
+
 # tdxemu run: execs the engine next to the tdxemu binary with the arguments untouched. A copy
 # of tdxemu in a directory of its own, with a stand-in engine, checks the forwarding itself.
-expect run-no-args 2 'demo TD arrives with the engine.s TD mode' -- run
 real_bin=$BIN
 mkdir "$tmp/run" && cp "$real_bin" "$tmp/run/tdxemu"
 BIN=$tmp/run/tdxemu
 expect run-no-engine 1 "no engine at $tmp/run/qemu-system-x86_64 \(No such file or directory\): build it with 'make qemu'" -- run -version
-printf '#!/bin/sh\nprintf "argc=%%d" $#; for a; do printf " [%%s]" "$a"; done; echo; exit 7\n' \
+expect run-demo-no-engine 1 "no engine at $tmp/run/qemu-system-x86_64 \(No such file or directory\)" -- run
+printf '#!/bin/sh\nprintf "argc=%%d" $#; for a; do printf " [%%s]" "$a"; done; echo\n%s\nexit 7\n' \
+	"for a; do case \$a in /proc/self/fd/*) cmp -s \"\$a\" '$tmp/demo.fd' && echo bios-is-the-demo;; esac; done" \
 	> "$tmp/run/qemu-system-x86_64"
 chmod +x "$tmp/run/qemu-system-x86_64"
 expect run-forwards-args-and-exit 7 '^argc=4 \[-version\] \[a b\] \[\] \[--x=\*\]$' -- run -version "a b" "" '--x=*'
+expect run-demo-args 7 '^argc=17 \[-accel\] \[tcg\] \[-object\] \[tdx-guest,id=tdx0\] \[-machine\] \[q35,confidential-guest-support=tdx0\] \[-bios\] \[/proc/self/fd/[0-9]+\] \[-m\] \[256M\] \[-smp\] \[2\] \[-nographic\] \[-nodefaults\] \[-serial\] \[stdio\] \[-no-reboot\]$' -- run
+expect run-demo-memfd 7 '^bios-is-the-demo$' -- run
 chmod -x "$tmp/run/qemu-system-x86_64"
 expect run-engine-not-executable 1 'no engine at .*\(Permission denied\)' -- run -version
 BIN=$real_bin
@@ -191,6 +207,36 @@ if [ -x "$engine" ]; then
 		if [ $td_ok = 1 ]; then echo "ok   run-qemu-td-ovmf"; pass=$((pass + 1)); else
 			sed 's/^/    /' "$tmp/td.log" | head -8; fail=$((fail + 1)); fi
 	fi
+	# The built-in demo TD: every step's line, MRTD as `measure` computes it, RTMR[2] as
+	# SHA-384(48 zero bytes || the demo's 48-byte extension), and QEMU's exit status 0 from
+	# the TD's ACPI S5.
+	timeout 300 "$BIN" run >"$tmp/demo.log" 2>&1
+	rc=$?
+	demo_ok=1
+	[ "$rc" = 0 ] || { echo "FAIL run-demo: exit $rc (want 0)"; demo_ok=0; }
+	rtmr2=$(/usr/bin/python3 -c 'import hashlib; print(hashlib.sha384(bytes(48) + b"tdxemu demo TD: RTMR[2] extension, 48 bytes...!\0").hexdigest())')
+	for pat in '^tdxemu demo TD: vCPU 0 in 64-bit mode \(reset vector, 4-level paging\), GPAW 48, TD HOB at 0x800000$' \
+		'^tdxemu demo TD: TDG\.VP\.INFO: GPAW 48, ATTRIBUTES 0x[0-9a-f]{16}, NUM_VCPUS [12], MAX_VCPUS [0-9]+, VCPU_INDEX 0$' \
+		'^tdxemu demo TD: shared bit is GPA bit 47;' \
+		'^tdxemu demo TD: #VE on vCPU 0: TDG\.VP\.VEINFO\.GET exit reason 10, ' \
+		'^tdxemu demo TD: CPUID\(0x40000000\) raised #VE, emulated by the VMM' \
+		'^tdxemu demo TD: TDG\.MEM\.PAGE\.ACCEPT: accepted [1-9][0-9]* MiB of the 256 MiB RAM in [0-9]+ TDCALLs' \
+		'^tdxemu demo TD: TDG\.MR\.RTMR\.EXTEND: RTMR\[2\] extended with the 48 bytes' \
+		'^tdxemu demo TD: TDG\.MR\.REPORT: TDREPORT type 0x81 subtype 0 version [01], REPORTDATA bound$' \
+		"^tdxemu demo TD: MRTD  $demo_mrtd\$" "^tdxemu demo TD: RTMR2 $rtmr2\$" \
+		'^tdxemu demo TD: RTMR0 0{96}$' \
+		'^tdxemu demo TD: ATTRIBUTES 0x[0-9a-f]{16} XFAM 0x[0-9a-f]{16}$' \
+		'^tdxemu demo TD: MapGPA: page 0x[0-9a-f]+ converted to shared \(GPA 0x8000[0-9a-f]{8}\)$' \
+		'^tdxemu demo TD: TDVMCALL<GetQuote>\(0x8000[0-9a-f]{8}, 4096 bytes\): TDVMCALL status ' \
+		'^tdxemu demo TD: GetQuote buffer: status 0x[0-9a-f]{16} \(GET_QUOTE_' \
+		'^tdxemu demo TD: MapGPA: page 0x[0-9a-f]+ converted back to private, re-accepted with TDG\.MEM\.PAGE\.ACCEPT, reads as zeros$' \
+		'^tdxemu demo TD: (only 1 vCPU \(NUM_VCPUS from TDG\.VP\.INFO\): IPI step skipped|vCPU 0: vCPU 1 acknowledged the IPI)' \
+		'^tdxemu demo TD: done, powering off with ACPI S5$'; do
+		grep -qE -- "$pat" "$tmp/demo.log" || { echo "FAIL run-demo: no line /$pat/"; demo_ok=0; }
+	done
+	if grep -q 'FATAL' "$tmp/demo.log"; then echo "FAIL run-demo: the TD reported a fatal error"; demo_ok=0; fi
+	if [ $demo_ok = 1 ]; then echo "ok   run-demo"; pass=$((pass + 1)); else
+		sed 's/^/    /' "$tmp/demo.log" | head -40; fail=$((fail + 1)); fi
 elif [ -n "${TDXEMU_REQUIRE_QEMU:-}" ]; then
 	echo "FAIL run-qemu: no engine at $engine (TDXEMU_REQUIRE_QEMU is set)"; fail=$((fail + 1))
 else

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 
 #include "test.h"
+#include "vmm/demo_td.h"
 #include "vmm/tdvf.h"
 
 #define OVMF "/usr/share/ovmf/OVMF.fd"
@@ -207,4 +208,37 @@ TEST(tdvf_hob_matches_qemu_layout)
 	CHECK(td_hob_build(&t, &l, hob, sizeof(hob), err, sizeof(err)) < 0);
 	CHECK(strstr(err, "not inside the TD's RAM") != NULL);
 	free(img);
+}
+
+/* The embedded demo TD (guest/, tools/mk_tdvf.py) is a TDVF image the parser accepts: the
+ * BFV ends at 4 GiB and is measured, the HOB and TempMem sit in RAM inside one 2 MiB page
+ * (so that the rest of RAM is accepted 2 MiB at a time), and the reset vector jumps into it. */
+TEST(tdvf_demo_image)
+{
+	struct tdvf t;
+	struct td_ram_layout l;
+	uint8_t hob[4096];
+	char err[256];
+	const uint8_t *rv = tdxemu_demo_td + tdxemu_demo_td_size - 16;
+	int32_t rel;
+	uint64_t target;
+
+	REQUIRE(tdvf_parse(tdxemu_demo_td, tdxemu_demo_td_size, &t, err, sizeof(err)) == 0);
+	REQUIRE(t.nr_sections == 3);
+	CHECK_EQ(tdxemu_demo_td_size % 65536, 0);
+	CHECK_EQ(t.sec[0].type, TDVF_SECTION_BFV);
+	CHECK_EQ(t.sec[0].gpa + t.sec[0].mem_size, 1ull << 32);
+	CHECK_EQ(t.sec[0].raw_size, tdxemu_demo_td_size);
+	CHECK_EQ(t.sec[0].attributes, TDVF_ATTR_MR_EXTEND);
+	CHECK_EQ(t.sec[1].type, TDVF_SECTION_TD_HOB);
+	CHECK_EQ(t.sec[2].type, TDVF_SECTION_TEMP_MEM);
+	CHECK_EQ(t.sec[1].gpa >> 21, (t.sec[2].gpa + t.sec[2].mem_size - 1) >> 21);
+	td_ram_layout_q35(256ull << 20, &l);
+	REQUIRE(td_hob_build(&t, &l, hob, t.sec[t.hob_index].mem_size, err, sizeof(err)) > 0);
+	CHECK_EQ(l.n, 4); /* unaccepted below, the HOB, TempMem, unaccepted above */
+	/* a 32-bit near JMP (E9 rel32) to inside the image */
+	REQUIRE(rv[0] == 0xE9);
+	memcpy(&rel, rv + 1, 4);
+	target = 0x100000000ull - 16 + 5 + (uint64_t)(int64_t)rel;
+	CHECK(target >= t.sec[0].gpa && target < (1ull << 32) - 16);
 }

@@ -3,6 +3,7 @@
 set -e
 need=""
 command -v cc >/dev/null 2>&1 || need="$need gcc libc6-dev"
+command -v gcc >/dev/null 2>&1 || need="$need gcc" # the in-tree TD firmware (guest/) is built with gcc
 command -v cmake >/dev/null 2>&1 || need="$need cmake"
 command -v ninja >/dev/null 2>&1 || need="$need ninja-build"
 command -v make >/dev/null 2>&1 || need="$need make"

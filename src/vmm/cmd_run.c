@@ -1,14 +1,18 @@
 /* `tdxemu run ARGS...`: run tdxemu's engine, the QEMU that `make qemu` builds (Debian
  * trixie's QEMU, TCG only, linked with our libraries), with ARGS. The binary is looked
- * for next to the tdxemu executable, so each build directory runs its own engine. */
+ * for next to the tdxemu executable, so each build directory runs its own engine.
+ * Without ARGS it boots the embedded demo TD (guest/demo) from a memfd. */
+#define _GNU_SOURCE /* memfd_create */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "demo_td.h"
 
 #define RUN_ENGINE_NAME "qemu-system-x86_64"
 
@@ -31,16 +35,94 @@ static int run_engine_path(char *out, size_t outlen)
 	return 0;
 }
 
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: tdxemu run                       boot the built-in demo TD and show its console\n"
+		   "       tdxemu run QEMU-ARGS...          run the engine with QEMU's arguments (e.g. -version)\n"
+		   "       tdxemu run --demo-image FILE     write the demo TD's firmware image (TDVF) to FILE\n"
+		   "The demo runs as: qemu-system-x86_64 -accel tcg -object tdx-guest,id=tdx0\n"
+		   "  -machine q35,confidential-guest-support=tdx0 -bios DEMO -m 256M -smp 2\n"
+		   "  -nographic -nodefaults -serial stdio -no-reboot\n"
+		   "(TDXEMU_TRACE=1 logs every TDCALL and TD exit; QEMU's own help: tdxemu run -help)\n");
+}
+
+static int write_demo_image(const char *path)
+{
+	FILE *f = fopen(path, "wb");
+
+	if (!f || fwrite(tdxemu_demo_td, 1, tdxemu_demo_td_size, f) != tdxemu_demo_td_size) {
+		fprintf(stderr, "tdxemu run: cannot write %s: %s\n", path, strerror(errno));
+		if (f)
+			fclose(f);
+		return 1;
+	}
+	if (fclose(f)) {
+		fprintf(stderr, "tdxemu run: cannot write %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	printf("wrote the demo TD firmware (%zu bytes) to %s\n", tdxemu_demo_td_size, path);
+	return 0;
+}
+
+/* The demo image in an anonymous memory file QEMU can open as /proc/self/fd/N: it is
+ * inherited across exec and vanishes with the process, no temporary file is left. */
+static int demo_memfd(char *path, size_t len)
+{
+	int fd = memfd_create("tdxemu-demo-td.fd", 0);
+	size_t off = 0;
+
+	if (fd < 0) {
+		fprintf(stderr, "tdxemu run: memfd_create: %s\n", strerror(errno));
+		return -1;
+	}
+	while (off < tdxemu_demo_td_size) {
+		ssize_t n = write(fd, tdxemu_demo_td + off, tdxemu_demo_td_size - off);
+		if (n <= 0) {
+			fprintf(stderr, "tdxemu run: writing the demo image: %s\n", n ? strerror(errno) : "short write");
+			close(fd);
+			return -1;
+		}
+		off += (size_t)n;
+	}
+	snprintf(path, len, "/proc/self/fd/%d", fd);
+	return fd;
+}
+
+static int exec_engine(const char *engine, char **argv)
+{
+	/* exec keeps our pid, so QEMU's exit code is ours. */
+	execv(engine, argv);
+	fprintf(stderr, "tdxemu run: cannot execute %s: %s\n", engine, strerror(errno));
+	return 1;
+}
+
+static int run_demo(const char *engine)
+{
+	char bios[64];
+	char *argv[] = { (char *)engine, "-accel", "tcg", "-object", "tdx-guest,id=tdx0", "-machine",
+			 "q35,confidential-guest-support=tdx0", "-bios", bios, "-m", "256M", "-smp", "2",
+			 "-nographic", "-nodefaults", "-serial", "stdio", "-no-reboot", NULL };
+
+	if (demo_memfd(bios, sizeof(bios)) < 0)
+		return 1;
+	return exec_engine(engine, argv);
+}
+
 int cmd_run(int argc, char **argv)
 {
 	char engine[PATH_MAX];
 
-	if (argc < 2) {
-		/* No default guest yet: a TD needs QEMU's TD mode, which is not in the engine. */
-		fprintf(stderr, "usage: tdxemu run QEMU-ARGS...   (e.g. tdxemu run -version)\n"
-				"tdxemu run: no default guest: the demo TD arrives with the engine's TD mode,\n"
-				"which this build does not have yet; give QEMU arguments to run plain QEMU (TCG)\n");
-		return 2;
+	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		usage(stdout);
+		return 0;
+	}
+	if (argc >= 2 && !strcmp(argv[1], "--demo-image")) {
+		if (argc != 3) {
+			fprintf(stderr, "tdxemu run: --demo-image takes exactly one FILE\n");
+			usage(stderr);
+			return 2;
+		}
+		return write_demo_image(argv[2]);
 	}
 	if (run_engine_path(engine, sizeof(engine))) {
 		fprintf(stderr, "tdxemu run: cannot locate the tdxemu executable (/proc/self/exe)\n");
@@ -51,9 +133,9 @@ int cmd_run(int argc, char **argv)
 			engine, strerror(errno));
 		return 1;
 	}
-	/* QEMU-ARGS go through untouched; exec keeps our pid, so QEMU's exit code is ours. */
+	if (argc < 2)
+		return run_demo(engine);
+	/* QEMU-ARGS go through untouched. */
 	argv[0] = engine;
-	execv(engine, argv);
-	fprintf(stderr, "tdxemu run: cannot execute %s: %s\n", engine, strerror(errno));
-	return 1;
+	return exec_engine(engine, argv);
 }

@@ -12,7 +12,8 @@ static void usage(FILE *f)
 		   "  measure       the MRTD of a TD firmware image, by building the TD on the software module\n"
 		   "  caps          what KVM_TDX_CAPABILITIES reports: TD attributes, XFAM, configurable CPUID\n"
 		   "  cpuid         the CPUID a TD gets for a QEMU -cpu MODEL[,+feat,...], QEMU's TDX feature check\n"
-		   "  run ARGS...   run the engine (QEMU TCG built by 'make qemu') with QEMU arguments ARGS\n"
+		   "  run [ARGS...] boot the built-in demo TD on the engine (QEMU TCG built by 'make qemu'),\n"
+		   "                or run the engine with QEMU arguments ARGS\n"
 		   "  help          this text\n\n"
 		   "Run 'tdxemu module info --help' for the options of a command.\n");
 }
