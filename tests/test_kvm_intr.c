@@ -23,6 +23,8 @@ enum op {
 	OP_TSC_DL,   /* WRMSR IA32_TSC_DEADLINE = guest TSC + r13 */
 	OP_SLEEP_MS, /* the guest spins r13 ms */
 	OP_MSI_SELF, /* the VMM sends vector r13 to this vCPU while it is inside the TD */
+	OP_VSELF,    /* WRMSR SELF_IPI r13 as the CPU virtualizes it (apic_msr, no exit) */
+	OP_DRAIN,    /* take whatever is pending, unrecorded */
 };
 
 struct step {
@@ -76,7 +78,20 @@ static bool local_step(struct vscript *sc, struct kvm_vcpu *v, const struct step
 	switch (st->op) {
 	case OP_TAKE: take(sc, m); return true;
 	case OP_SLEEP_MS: spin_ms((unsigned)st->r13); return true;
+	case OP_DRAIN: {
+		unsigned keep = sc->ntaken;
+		do
+			take(sc, m);
+		while (sc->ntaken > keep && sc->taken[--sc->ntaken] >= 0);
+		return true;
+	}
 	case OP_MSI_SELF: kvm_irq_msi(sc->vm, (uint32_t)kvm_lapic_x2apic_id(v), (uint8_t)st->r13); return true;
+	case OP_VSELF: {
+		uint64_t val = st->r13;
+		if (m)
+			m->apic_msr(m->ctx, X2APIC_MSR(APIC_REG_SELF_IPI), true, &val);
+		return true;
+	}
 	default: return false;
 	}
 }
@@ -412,31 +427,34 @@ static const struct step timer_steps[] = {
 	SVR_ON,                                         /* 0 */
 	WR(X2APIC_MSR(APIC_REG_LVT_TIMER), 0x40),       /* 1 */
 	WR(X2APIC_MSR(APIC_REG_TDCR), 0xB),             /* 2 */
-	WR(X2APIC_MSR(APIC_REG_TMICT), 25000),          /* 3 */
+	WR(X2APIC_MSR(APIC_REG_TMICT), 0xFFFFFFFF),     /* 3: 171 s: counting down when read */
 	RD(X2APIC_MSR(APIC_REG_TMCCT)),                 /* 4 */
-	HLT,                                            /* 5 */
+	WR(X2APIC_MSR(APIC_REG_TMICT), 25000),          /* 5: restarts it at 1 ms */
+	HLT,                                            /* 6 */
 	TAKE,
-	RD(X2APIC_MSR(APIC_REG_TMCCT)),                 /* 7: expired */
-	WR(X2APIC_MSR(APIC_REG_LVT_TIMER), APIC_TIMER_PERIODIC << APIC_LVT_TIMER_MODE_SHIFT | 0x41), /* 8 */
-	WR(X2APIC_MSR(APIC_REG_TMICT), 2500),           /* 9: 100 us */
-	HLT, TAKE, HLT, TAKE,                           /* 10-13 */
-	WR(X2APIC_MSR(APIC_REG_TMICT), 0),              /* 14: stop */
-	WR(X2APIC_MSR(APIC_REG_LVT_TIMER), APIC_TIMER_TSC_DEADLINE << APIC_LVT_TIMER_MODE_SHIFT | 0x42), /* 15 */
-	WR(X2APIC_MSR(APIC_REG_TMICT), 5),              /* 16: ignored in TSC-deadline mode */
-	RD(X2APIC_MSR(APIC_REG_TMICT)),                 /* 17 */
-	{ OP_TSC_DL, 0, 0, 250000 },                    /* 18: 100 us at 2.5 GHz */
-	RD(MSR_IA32_TSC_DEADLINE),                      /* 19 */
-	HLT, TAKE,                                      /* 20, 21 */
-	RD(MSR_IA32_TSC_DEADLINE),                      /* 22: 0 once fired */
-	WR(X2APIC_MSR(APIC_REG_LVT_TIMER), APIC_LVT_MASKED | 0x43), /* 23: one-shot, masked */
-	WR(X2APIC_MSR(APIC_REG_TMICT), 25),             /* 24: 1 us */
+	RD(X2APIC_MSR(APIC_REG_TMCCT)),                 /* 8: expired */
+	WR(X2APIC_MSR(APIC_REG_LVT_TIMER), APIC_TIMER_PERIODIC << APIC_LVT_TIMER_MODE_SHIFT | 0x41), /* 9 */
+	WR(X2APIC_MSR(APIC_REG_TMICT), 2500),           /* 10: 100 us */
+	HLT, TAKE, HLT, TAKE,                           /* 11-14 */
+	WR(X2APIC_MSR(APIC_REG_TMICT), 0),              /* 15: stop */
+	{ OP_SLEEP_MS, 0, 0, 5 },                       /* a period that fired meanwhile is pending: */
+	{ OP_DRAIN, 0, 0, 0 },                          /* take it, so the next HLT waits for 0x42 */
+	WR(X2APIC_MSR(APIC_REG_LVT_TIMER), APIC_TIMER_TSC_DEADLINE << APIC_LVT_TIMER_MODE_SHIFT | 0x42), /* 18 */
+	WR(X2APIC_MSR(APIC_REG_TMICT), 5),              /* 19: ignored in TSC-deadline mode */
+	RD(X2APIC_MSR(APIC_REG_TMICT)),                 /* 20 */
+	{ OP_TSC_DL, 0, 0, 125000000 },                 /* 21: 50 ms at 2.5 GHz */
+	RD(MSR_IA32_TSC_DEADLINE),                      /* 22 */
+	HLT, TAKE,                                      /* 23, 24 */
+	RD(MSR_IA32_TSC_DEADLINE),                      /* 25: 0 once fired */
+	WR(X2APIC_MSR(APIC_REG_LVT_TIMER), APIC_LVT_MASKED | 0x43), /* 26: one-shot, masked */
+	WR(X2APIC_MSR(APIC_REG_TMICT), 25),             /* 27: 1 us */
 	{ OP_SLEEP_MS, 0, 0, 5 },
 	TAKE,                                           /* -1 */
-	RD(X2APIC_MSR(APIC_REG_TMCCT)),                 /* 27 */
+	RD(X2APIC_MSR(APIC_REG_TMCCT)),                 /* 30 */
 	YIELD,
 };
 
-TEST(kvm_intr_apic_timer_fires)
+TEST(concurrent_kvm_apic_timer_fires)
 {
 	struct fx_kvm k;
 	struct kvm_vcpu *v[1];
@@ -450,13 +468,13 @@ TEST(kvm_intr_apic_timer_fires)
 	CHECK_EQ(kvm_vcpu_run(v[0]), 0);
 	CHECK(watchdog_stop(&w));
 	CHECK_EQ(kvm_vcpu_run_struct(v[0])->exit_reason, KVM_EXIT_IO);
-	CHECK(sc.r11[4] > 0 && sc.r11[4] <= 25000);
-	CHECK_EQ(sc.r10[5], TDVMCALL_STATUS_SUCCESS);
-	CHECK_EQ(sc.r11[7], 0u);
-	CHECK_EQ(sc.r11[17], 0u);
-	CHECK(sc.r11[19] != 0);
-	CHECK_EQ(sc.r11[22], 0u);
-	CHECK_EQ(sc.r11[27], 0u);
+	CHECK(sc.r11[4] > 0 && sc.r11[4] < 0xFFFFFFFFu);
+	CHECK_EQ(sc.r10[6], TDVMCALL_STATUS_SUCCESS);
+	CHECK_EQ(sc.r11[8], 0u);
+	CHECK_EQ(sc.r11[20], 0u);
+	CHECK(sc.r11[22] != 0);
+	CHECK_EQ(sc.r11[25], 0u);
+	CHECK_EQ(sc.r11[30], 0u);
 	REQUIRE_EQ(sc.ntaken, 5u);
 	CHECK_EQ(sc.taken[0], 0x40);
 	CHECK_EQ(sc.taken[1], 0x41);
@@ -472,6 +490,7 @@ struct runner {
 	int ret[4];
 	uint32_t exit[4];
 	unsigned runs;
+	unsigned done; /* runs returned (atomic) */
 };
 
 static void *run_thread(void *arg)
@@ -481,6 +500,7 @@ static void *run_thread(void *arg)
 	for (unsigned i = 0; i < r->runs; i++) {
 		r->ret[i] = kvm_vcpu_run(r->v);
 		r->exit[i] = kvm_vcpu_run_struct(r->v)->exit_reason;
+		__atomic_fetch_add(&r->done, 1, __ATOMIC_RELEASE);
 	}
 	return NULL;
 }
@@ -568,5 +588,48 @@ TEST(concurrent_kvm_hlt_kick_then_msi)
 	CHECK_EQ(r.exit[0], KVM_EXIT_SHUTDOWN);
 	REQUIRE_EQ(sc.ntaken, 1u);
 	CHECK_EQ(sc.taken[0], 0x58);
+	fx_kvm_down(&k);
+}
+
+/* A virtual interrupt already in the module's vAPIC (RVI above PPR, VCPU_STATE_DETAILS.VMXIP)
+ * ends an HLT with interrupts enabled at once; with interrupts blocked (R12 = 1) only the PID
+ * counts, so the vCPU sleeps (here until the kick). */
+static const struct step vmxip_steps[] = {
+	SVR_ON, { OP_VSELF, 0, 0, 0x5A }, HLT, TAKE,
+	{ OP_VSELF, 0, 0, 0x5B }, { OP_VMCALL, EXIT_REASON_HLT, 1, 0 }, TAKE,
+};
+
+TEST(concurrent_kvm_hlt_sees_module_pending_interrupt)
+{
+	struct fx_kvm k;
+	struct kvm_vcpu *v[1];
+	struct vscript sc;
+	struct runner r;
+	struct watchdog w;
+	pthread_t th;
+
+	REQUIRE(intr_up(&k, v, 1));
+	script(&sc, k.vm, vmxip_steps, sizeof(vmxip_steps) / sizeof(vmxip_steps[0]));
+	kvm_vcpu_set_engine(v[0], &play_ops, &sc);
+	r = (struct runner){ .v = v[0], .runs = 2 };
+	watchdog_start(&w, v[0]);
+	REQUIRE_EQ(pthread_create(&th, NULL, run_thread, &r), 0);
+	CHECK(wait_until_blocked(v[0])); /* the second HLT */
+	CHECK_EQ(sc.ntaken, 1u);
+	CHECK_EQ(sc.taken[0], 0x5A);
+	CHECK_EQ(kvm_vcpu_kick(v[0]), 0);
+	/* the second KVM_RUN sleeps again; the pending 0x5B is taken once the guest is woken by
+	 * something the PID carries */
+	while (__atomic_load_n(&r.done, __ATOMIC_ACQUIRE) < 1)
+		spin_ms(1);
+	CHECK(wait_until_blocked(v[0]));
+	CHECK_EQ(kvm_irq_msi(k.vm, 0, 0x30), 1);
+	pthread_join(th, NULL);
+	CHECK(watchdog_stop(&w));
+	CHECK_EQ(r.ret[0], -EINTR);
+	CHECK_EQ(r.ret[1], 0);
+	CHECK_EQ(r.exit[1], KVM_EXIT_SHUTDOWN);
+	REQUIRE_EQ(sc.ntaken, 2u);
+	CHECK_EQ(sc.taken[1], 0x5B); /* above the 0x30 the MSI posted */
 	fx_kvm_down(&k);
 }
