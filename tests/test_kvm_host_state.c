@@ -71,7 +71,7 @@ static int dr7_index(void)
 }
 
 /* The guest scribbles over every register of the table, makes three TDVMCALLs KVM answers
- * itself (unknown sub-function), then HLT, which goes to userspace. */
+ * itself (unknown sub-function), then an OUT to port 0x80, which goes to userspace. */
 static uint64_t guest(void *ctx, struct kvm_vcpu *v, struct kvm_vp_enter_args *a)
 {
 	struct hs *k = ctx;
@@ -81,7 +81,8 @@ static uint64_t guest(void *ctx, struct kvm_vcpu *v, struct kvm_vp_enter_args *a
 		fx_lp_set(k->f.p, 0, &td_exit_state[i], ~host_val(i));
 	if (k->calls > 0 && a->r10 == TDVMCALL_STATUS_SUBFUNC_UNSUPPORTED)
 		k->handled_in_kvm++;
-	*a = (struct kvm_vp_enter_args){ .r11 = k->calls < 3 ? 0x12345 : EXIT_REASON_HLT };
+	*a = k->calls < 3 ? (struct kvm_vp_enter_args){ .r11 = 0x12345 }
+			  : (struct kvm_vp_enter_args){ .r11 = EXIT_REASON_IO_INSTRUCTION, .r12 = 1, .r13 = 1, .r14 = 0x80 };
 	k->calls++;
 	return EXIT_REASON_TDCALL;
 }
@@ -106,7 +107,7 @@ TEST(kvm_host_state_intact_after_run)
 	kvm_vcpu_set_engine(k.vcpu, &guest_ops, &k);
 	set_host_values(&k, true);
 	REQUIRE_EQ(kvm_vcpu_run(k.vcpu), 0);
-	CHECK_EQ(kvm_vcpu_run_struct(k.vcpu)->exit_reason, KVM_EXIT_HLT);
+	CHECK_EQ(kvm_vcpu_run_struct(k.vcpu)->exit_reason, KVM_EXIT_IO);
 	CHECK_EQ(k.calls, 4u);
 	CHECK_EQ(k.handled_in_kvm, 3u);
 	for (unsigned i = 0; i < TD_EXIT_STATE_COUNT; i++) {

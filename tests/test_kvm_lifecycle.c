@@ -247,7 +247,7 @@ TEST(kvm_run_exits)
 	s.step[3].ret = EXIT_REASON_TDCALL; /* unknown sub-function: handled in KVM */
 	s.step[3].a = (struct kvm_vp_enter_args){ .r11 = 0x12345 };
 	s.step[4].ret = EXIT_REASON_TDCALL;
-	s.step[4].a = (struct kvm_vp_enter_args){ .r11 = EXIT_REASON_HLT };
+	s.step[4].a = (struct kvm_vp_enter_args){ .r11 = EXIT_REASON_IO_INSTRUCTION, .r12 = 2, .r13 = 1, .r14 = 0x80, .r15 = 0x1234 };
 	s.step[5].ret = EXIT_REASON_TDCALL;
 	s.step[5].a = (struct kvm_vp_enter_args){ .r11 = TDVMCALL_REPORT_FATAL_ERROR, .r12 = 0x77 };
 	s.n = 6;
@@ -281,7 +281,9 @@ TEST(kvm_run_exits)
 	REQUIRE_EQ(kvm_vcpu_run(k.vcpu), 0);
 	CHECK_EQ(s.seen_r10[3], TDVMCALL_STATUS_SUCCESS); /* MapGPA done */
 	CHECK_EQ(s.seen_r10[4], TDVMCALL_STATUS_SUBFUNC_UNSUPPORTED);
-	CHECK_EQ(run->exit_reason, KVM_EXIT_HLT);
+	CHECK_EQ(run->exit_reason, KVM_EXIT_IO); /* OUT: HLT no longer leaves KVM (test_kvm_intr.c) */
+	CHECK_EQ(run->io.direction, KVM_EXIT_IO_OUT);
+	CHECK_EQ(*(uint16_t *)((uint8_t *)run + run->io.data_offset), 0x1234);
 
 	REQUIRE_EQ(kvm_vcpu_run(k.vcpu), 0);
 	CHECK_EQ(run->exit_reason, KVM_EXIT_SYSTEM_EVENT);

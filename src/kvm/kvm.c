@@ -182,6 +182,7 @@ int kvm_create_vm(struct kvm_dev *d, uint64_t type, struct kvm_vm **out)
 	/* tdx_vm_init(): max_vcpus = min(KVM_MAX_VCPUS, present CPUs). */
 	vm->max_vcpus = lps < KVM_MAX_VCPUS ? lps : (unsigned)KVM_MAX_VCPUS;
 	vm->state = TD_STATE_UNINITIALIZED;
+	kvm_lapic_vm_init(vm);
 	*out = vm;
 	return 0;
 }
@@ -284,8 +285,10 @@ void kvm_destroy_vm(struct kvm_vm *vm)
 {
 	if (!vm)
 		return;
+	kvm_lapic_vm_destroy(vm); /* no timer posts into the vCPUs from here on */
 	teardown(vm);
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		kvm_intr_vcpu_free(vm->vcpus[i]);
 		free(vm->vcpus[i]->cpuid);
 		free(vm->vcpus[i]);
 	}

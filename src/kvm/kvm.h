@@ -105,5 +105,34 @@ const struct kvm_vcpu_stat *kvm_vcpu_get_stat(const struct kvm_vcpu *vcpu);
  * itself loop back into the TD; host registers are intact whenever it returns. */
 int kvm_vcpu_run(struct kvm_vcpu *vcpu);
 struct kvm_run *kvm_vcpu_run_struct(struct kvm_vcpu *vcpu);
+/* While a scripted guest's enter() runs: the engine interface TDH.VP.ENTER gave the vCPU
+ * (its virtual-APIC callbacks), so a script can take interrupts as a CPU core would. NULL
+ * otherwise. */
+const struct plat_guest_mem *kvm_vcpu_script_mem(const struct kvm_vcpu *vcpu);
+
+/* ---- interrupts (kvm_intr.c, kvm_lapic.c) ----------------------------------------------
+ * Each vCPU has KVM's in-kernel x2APIC (ID = vCPU id) for the registers a TD reaches with
+ * TDVMCALL<RDMSR/WRMSR>, and a posted-interrupt descriptor the module drains into its
+ * virtual APIC. IPIs (ICR), the APIC timer and kvm_irq_msi() post there. TDVMCALL<HLT>
+ * blocks inside KVM_RUN until an interrupt is pending for the vCPU or it is kicked.
+ * All vCPUs must be created before any of them runs. These calls are thread-safe. */
+/* Wake a vCPU blocked in HLT, and make its KVM_RUN return -EINTR with KVM_EXIT_INTR at the
+ * next exit that would re-enter the TD (immediately if it is halted, or at the start of the
+ * next KVM_RUN when none is in progress) — a signal to the vCPU thread in Linux. When the
+ * vCPU is inside the engine, the kick fn is called too; the engine should then leave the
+ * guest (an external-interrupt exit) if kvm_vcpu_kick_pending(). Always 0. */
+int kvm_vcpu_kick(struct kvm_vcpu *vcpu);
+bool kvm_vcpu_kick_pending(const struct kvm_vcpu *vcpu);
+/* The engine's notification: fn(ctx, vcpu_id) is called, from whatever thread posted the
+ * interrupt (another vCPU's, the timer thread, the VMM's), when an interrupt is posted to a
+ * vCPU that is inside TDH.VP.ENTER, so the engine calls intr_pending() soon. NULL: none. */
+void kvm_set_vcpu_kick_fn(struct kvm_vm *vm, void (*fn)(void *ctx, unsigned vcpu_id), void *ctx);
+/* KVM_SIGNAL_MSI, x2APIC physical destination apic_id (0xFFFFFFFF: every vCPU), fixed
+ * delivery: the number of APICs that accepted it (a software-disabled APIC does not), -EINVAL
+ * for vectors 0-15, -EIO on a dead VM. */
+int kvm_irq_msi(struct kvm_vm *vm, uint32_t apic_id, uint8_t vector);
+/* The TD's TSC as this KVM sees it (CLOCK_MONOTONIC at the TD's TSC frequency): the clock of
+ * IA32_TSC_DEADLINE, so an engine's RDTSC should read it too. */
+uint64_t kvm_vm_guest_tsc(const struct kvm_vm *vm);
 
 #endif

@@ -49,13 +49,26 @@ struct kvm_mapped {
 	uint64_t gpa, pa; /* private 4 KiB leaf mapped in the Secure EPT */
 };
 
+/* The in-kernel x2APIC of a TD vCPU (kvm_lapic.c): the registers the CPU does not
+ * virtualize. Guarded by the VM's apic_lock, except svr, which senders read atomically. */
+enum kvm_lvt { KVM_LVT_TIMER, KVM_LVT_THERMAL, KVM_LVT_PERF, KVM_LVT_LINT0, KVM_LVT_LINT1, KVM_LVT_ERROR, KVM_NR_LVT };
+struct kvm_lapic {
+	uint32_t svr;
+	uint32_t esr;
+	uint64_t icr;
+	uint32_t lvt[KVM_NR_LVT];
+	uint32_t tmict, tdcr;
+	uint64_t tsc_deadline;
+	uint64_t expires_ns; /* CLOCK_MONOTONIC time the armed timer fires, 0 = not armed */
+	uint64_t period_ns;  /* one timer period (one-shot and periodic modes) */
+};
+
 struct kvm_vm {
 	struct kvm_dev *dev;
 	struct tdx_host *h;
 	enum kvm_td_state state;
 	bool bugged;
 	bool dead; /* kvm_vm_dead(): KVM_TDX_TERMINATE_VM happened, every ioctl answers -EIO */
-	uint32_t tsc_khz; /* kvm->arch.default_tsc_khz: KVM_SET_TSC_KHZ, else the host's */
 	int hkid; /* -1: none */
 	unsigned max_vcpus;
 	uint64_t attributes, xfam, shared_bit;
@@ -72,6 +85,15 @@ struct kvm_vm {
 	unsigned nr_sept, cap_sept;
 	struct kvm_mapped *mapped;
 	unsigned nr_mapped, cap_mapped;
+	/* Interrupts (kvm_lapic.c, kvm_intr.c). apic_lock guards every vCPU's struct kvm_lapic
+	 * and the vcpus array against the timer thread. */
+	pthread_mutex_t apic_lock;
+	pthread_cond_t timer_cond; /* CLOCK_MONOTONIC; the timer thread sleeps on it */
+	pthread_t timer_thread;
+	bool timer_started, timer_stop;
+	uint64_t tsc_khz; /* kvm->arch.default_tsc_khz: KVM_SET_TSC_KHZ, else the host's */
+	void (*kick_fn)(void *ctx, unsigned vcpu_id);
+	void *kick_ctx;
 };
 
 struct kvm_vcpu {
@@ -99,6 +121,17 @@ struct kvm_vcpu {
 	struct kvm_cpuid_entry2 *cpuid; /* KVM_SET_CPUID2 */
 	unsigned cpuid_nent;
 	bool ran; /* KVM_RUN entered the TD at least once */
+	const struct plat_guest_mem *script_mem; /* while a scripted guest's enter() runs */
+	struct kvm_lapic apic;
+	uint64_t pid; /* the posted-interrupt descriptor (a KeyID-0 host page), 0 before INIT_VCPU */
+	/* Blocking in HLT and kicks (kvm_intr.c): wait_lock guards waiting and in_guest. */
+	pthread_mutex_t wait_lock;
+	pthread_cond_t wait_cond;
+	bool waiting;  /* asleep on wait_cond */
+	bool in_guest; /* inside TDH.VP.ENTER: a new interrupt needs the engine kick fn */
+	bool kick;     /* kvm_vcpu_kick() not yet answered (atomic) */
+	bool halted;   /* TDVMCALL<HLT> not yet woken (Linux's KVM_MP_STATE_HALTED) */
+	bool hlt_irq_blocked; /* its R12: the guest halted with interrupts blocked */
 };
 
 /* kvm.c */
@@ -139,6 +172,37 @@ void kvm_host_state_blocked_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t mask
 
 /* kvm_cpuid.c: kvm_cpuid(exact_only = false) over the vCPU's KVM_SET_CPUID2 table. */
 void kvm_cpuid(const struct kvm_vcpu *vcpu, uint32_t *eax, uint32_t *ebx, uint32_t *ecx, uint32_t *edx);
+
+/* kvm_lapic.c */
+void kvm_lapic_vm_init(struct kvm_vm *vm);
+void kvm_lapic_vm_destroy(struct kvm_vm *vm); /* stops the timer thread */
+void kvm_lapic_reset(struct kvm_vcpu *vcpu);
+/* x2APIC MSRs (800H-8FFH), IA32_APIC_BASE and IA32_TSC_DEADLINE as KVM emulates them for a
+ * TD: 0, or 1 when the access faults (KVM's kvm_{get,set}_msr convention); any other MSR 1. */
+int kvm_lapic_rdmsr(struct kvm_vcpu *vcpu, uint32_t msr, uint64_t *val);
+int kvm_lapic_wrmsr(struct kvm_vcpu *vcpu, uint32_t msr, uint64_t val);
+uint64_t kvm_lapic_x2apic_id(const struct kvm_vcpu *vcpu);
+bool kvm_lapic_sw_enabled(const struct kvm_vcpu *vcpu);
+bool kvm_lapic_match_logical(const struct kvm_vcpu *vcpu, uint32_t dest);
+
+/* kvm_intr.c */
+void kvm_intr_vcpu_create(struct kvm_vcpu *vcpu);
+/* INIT_VCPU after TDH.VP.INIT: the PID page, its TD VMCS fields (NV, address, pin-based
+ * "process posted interrupts"), as tdx_vcpu_init() does. 0 or -errno (KVM_BUG_ON -> -EIO). */
+int kvm_intr_vcpu_init(struct kvm_vcpu *vcpu);
+void kvm_intr_vcpu_free(struct kvm_vcpu *vcpu);
+/* A fixed interrupt for vcpu's APIC: PIR bit, ON, and the notification (wake from HLT, or
+ * the engine's kick fn when the vCPU is inside the TD). false: the APIC does not accept it
+ * (software-disabled, or no PID yet). */
+bool kvm_intr_post(struct kvm_vcpu *vcpu, unsigned vector);
+/* KVM_RUN around TDH.VP.ENTER. */
+void kvm_intr_guest_enter(struct kvm_vcpu *vcpu);
+void kvm_intr_guest_exit(struct kvm_vcpu *vcpu);
+/* A kvm_vcpu_kick() to answer: true once per kick. */
+bool kvm_intr_take_kick(struct kvm_vcpu *vcpu);
+/* Block a halted vCPU until an interrupt is pending for it (1: resume the guest) or it is
+ * kicked (-EINTR with KVM_EXIT_INTR; it stays halted for the next KVM_RUN). */
+int kvm_intr_halt(struct kvm_vcpu *vcpu);
 
 /* kvm_vcpu.c */
 void kvm_vcpu_flush(struct kvm_vcpu *vcpu);

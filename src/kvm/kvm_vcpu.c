@@ -23,18 +23,21 @@ int kvm_create_vcpu(struct kvm_vm *vm, unsigned id, struct kvm_vcpu **out)
 		if (vm->vcpus[i]->id == id)
 			return -EEXIST;
 	v = calloc(1, sizeof(*v));
+	pthread_mutex_lock(&vm->apic_lock); /* the timer thread walks the array */
 	n = realloc(vm->vcpus, (vm->nr_vcpus + 1) * sizeof(*n));
+	if (n)
+		vm->vcpus = n;
 	if (!v || !n) {
+		pthread_mutex_unlock(&vm->apic_lock);
 		free(v);
-		if (n)
-			vm->vcpus = n;
 		return -ENOMEM;
 	}
-	vm->vcpus = n;
 	v->vm = vm;
 	v->id = id;
 	v->lp = id % plat_nr_lps(vm->h->plat); /* the vCPU thread's CPU */
+	kvm_intr_vcpu_create(v);
 	vm->vcpus[vm->nr_vcpus++] = v;
+	pthread_mutex_unlock(&vm->apic_lock);
 	*out = v;
 	return 0;
 }
@@ -44,6 +47,7 @@ static int vcpu_init(struct kvm_vcpu *v, struct kvm_tdx_cmd *cmd)
 {
 	struct kvm_vm *vm = v->vm;
 	uint64_t st;
+	int r;
 
 	if (cmd->flags || v->state != VCPU_TD_STATE_UNINITIALIZED)
 		return -EINVAL;
@@ -66,6 +70,8 @@ static int vcpu_init(struct kvm_vcpu *v, struct kvm_tdx_cmd *cmd)
 	}
 	if ((st = tdh_vp_init(vm->h, v->lp, v->tdvpr, cmd->data)))
 		return kvm_vm_bug(vm, "TDH.VP.INIT", st);
+	if ((r = kvm_intr_vcpu_init(v)))
+		return r;
 	v->state = VCPU_TD_STATE_INITIALIZED;
 	return 0;
 }
@@ -260,7 +266,9 @@ static void script_run(void *ctx, struct plat *p, unsigned lp, uint64_t tag, str
 		return;
 	}
 	args_from_gprs(&a, g->gpr);
+	v->script_mem = mem;
 	ret = v->engine->enter(v->engine_ctx, v, &a);
+	v->script_mem = NULL;
 	args_to_gprs(g->gpr, &a);
 	ex->reason = (uint32_t)(ret & 0xffff);
 	if (ex->reason == EXIT_REASON_TDCALL) {
@@ -280,6 +288,11 @@ void kvm_vcpu_set_engine(struct kvm_vcpu *v, const struct kvm_engine_ops *ops, v
 	v->engine_ctx = ctx;
 	if (!plat_has_guest_engine(p))
 		plat_set_guest_engine(p, &script_engine, NULL);
+}
+
+const struct plat_guest_mem *kvm_vcpu_script_mem(const struct kvm_vcpu *v)
+{
+	return v->script_mem;
 }
 
 struct kvm_run *kvm_vcpu_run_struct(struct kvm_vcpu *v)
@@ -523,16 +536,45 @@ static int emulate_cpuid(struct kvm_vcpu *v)
 	return 1;
 }
 
+/* TDVMCALL<Instruction.RDMSR/WRMSR> (R12 = MSR, R13 = value; R11 = value read): the MSRs KVM
+ * emulates for a TD answer, every other access is TDVMCALL_STATUS_INVALID_OPERAND
+ * (tdx_complete_emulated_msr() on a failed kvm_{get,set}_msr). Only the APIC's are modelled. */
+static int emulate_rdmsr(struct kvm_vcpu *v)
+{
+	uint64_t val;
+
+	if (kvm_lapic_rdmsr(v, (uint32_t)v->args.r12, &val) || v->args.r12 >> 32) {
+		set_ret(v, TDVMCALL_STATUS_INVALID_OPERAND);
+		return 1;
+	}
+	v->args.r11 = val;
+	set_ret(v, TDVMCALL_STATUS_SUCCESS);
+	return 1;
+}
+
+static int emulate_wrmsr(struct kvm_vcpu *v)
+{
+	bool bad = v->args.r12 >> 32 || kvm_lapic_wrmsr(v, (uint32_t)v->args.r12, v->args.r13);
+
+	set_ret(v, bad ? TDVMCALL_STATUS_INVALID_OPERAND : TDVMCALL_STATUS_SUCCESS);
+	return 1;
+}
+
 /* handle_tdvmcall() + the leaves KVM maps to VMX exit reasons. */
 static int handle_tdvmcall(struct kvm_vcpu *v, uint64_t ret)
 {
 	switch (v->args.r11) {
 	case EXIT_REASON_CPUID:
 		return emulate_cpuid(v);
-	case EXIT_REASON_HLT:
-		v->run.exit_reason = KVM_EXIT_HLT; /* no in-kernel halt polling here */
-		v->complete = complete_simple;
-		return 0;
+	case EXIT_REASON_HLT: /* tdx_emulate_hlt(): blocks in KVM until an interrupt or a kick */
+		set_ret(v, TDVMCALL_STATUS_SUCCESS);
+		v->halted = true;
+		v->hlt_irq_blocked = v->args.r12 != 0;
+		return kvm_intr_halt(v);
+	case EXIT_REASON_RDMSR:
+		return emulate_rdmsr(v);
+	case EXIT_REASON_WRMSR:
+		return emulate_wrmsr(v);
 	case EXIT_REASON_IO_INSTRUCTION:
 		return emulate_io(v);
 	case EXIT_REASON_EPT_VIOLATION:
@@ -594,7 +636,9 @@ static uint64_t vp_enter(struct kvm_vcpu *v)
 	io.r[TDX_REG_R8] = a->r8, io.r[TDX_REG_R9] = a->r9, io.r[TDX_REG_R10] = a->r10, io.r[TDX_REG_R11] = a->r11;
 	io.r[TDX_REG_R12] = a->r12, io.r[TDX_REG_R13] = a->r13, io.r[TDX_REG_R14] = a->r14, io.r[TDX_REG_R15] = a->r15;
 	running_vcpu = v;
+	kvm_intr_guest_enter(v);
 	ret = tdh_vp_enter(v->vm->h, v->lp, &io);
+	kvm_intr_guest_exit(v);
 	running_vcpu = NULL;
 	v->stat.exits++;
 	kvm_host_state_after_exit(v);
@@ -619,10 +663,23 @@ int kvm_vcpu_run(struct kvm_vcpu *v)
 		if (!(r = c(v)))
 			return 0;
 	}
+	/* a pending kick is a pending signal; a halted vCPU sleeps on where it stopped */
+	if (kvm_intr_take_kick(v)) {
+		v->run.exit_reason = KVM_EXIT_INTR;
+		return -EINTR;
+	}
+	if (v->halted && (r = kvm_intr_halt(v)) <= 0)
+		return r;
 	kvm_host_state_prepare(v);
 	v->ran = true;
-	while (r > 0)
+	while (r > 0) {
 		r = handle_exit(v, vp_enter(v));
+		if (r > 0 && kvm_intr_take_kick(v)) {
+			v->run.exit_reason = KVM_EXIT_INTR;
+			r = -EINTR;
+		}
+	}
+	kvm_intr_take_kick(v); /* whatever the exit, the vCPU is back in userspace */
 	kvm_host_state_put(v); /* back to userspace: the host's registers as they were */
 	return r;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "metadata_vp.h"
+#include "x2apic.h"
 
 #define VMCS_CLASS 0u
 #define L2_ENTRIES_PER_VM 3u
@@ -35,8 +36,6 @@
 #define XFAM_PT 8
 #define XSAVE_HEADER_FIRST_QWORD 64u /* after the 512-byte legacy area */
 #define XSAVE_HEADER_QWORDS 8u
-#define VAPIC_PPR_OFFSET 0xA0u
-#define PID_SIZE 64u
 #define SHARED_PAGE_SIZE 4096u
 
 /* A table entry: which table, which index. */
@@ -102,7 +101,7 @@ static uint64_t vcpu_state_details(const struct md_vp *v)
 	uint32_t ppr;
 	uint64_t rvi = vmcs_get(v, VM(GUEST_INTERRUPT_STATUS)) & 0xFFu;
 
-	memcpy(&ppr, v->pg.p[TDVPS_PAGE_VAPIC] + VAPIC_PPR_OFFSET, sizeof(ppr));
+	memcpy(&ppr, v->pg.p[TDVPS_PAGE_VAPIC] + APIC_REG_PPR, sizeof(ppr));
 	return (rvi & 0xF0u) > (ppr & 0xF0u) ? 1u : 0u;
 }
 

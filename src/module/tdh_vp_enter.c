@@ -11,12 +11,15 @@
  * A TDCALL goes to the guest-side dispatcher (td_dispatcher.c): TDG.VP.VMCALL is a TD exit
  * to the VMM, other leaves are answered in the guest, which runs on. A triple fault makes the
  * vCPU DISABLED (TDX_NON_RECOVERABLE_VCPU); every other VM exit the engine reports becomes an
- * asynchronous TD exit with its qualification, GPA and interruption information. */
+ * asynchronous TD exit with its qualification, GPA and interruption information. Interrupts
+ * posted to the vCPU's posted-interrupt descriptor are moved into its virtual APIC before the
+ * guest runs; the engine delivers them through the plat_guest_mem interrupt callbacks. */
 #include <stddef.h>
 #include <string.h>
 
 #include "td_exit.h"
 #include "td_guest.h"
+#include "td_vapic.h"
 
 _Static_assert(MD_TDVPS_FIELDS_R15_IDX - MD_TDVPS_FIELDS_RAX_IDX == 15 &&
 		       MD_TDVPS_FIELDS_RSP_PLACEHOLDER_IDX - MD_TDVPS_FIELDS_RAX_IDX == GPR_RSP,
@@ -186,12 +189,15 @@ static uint64_t run_guest_loop(struct vp_enter *c, struct plat_guest_regs *g, st
 			       struct plat_guest_exit *ex, uint64_t *eeq)
 {
 	struct td_guest *tg = &c->g;
-	struct plat_guest_mem mem = { .translate = td_guest_translate, .ctx = tg,
+	struct plat_guest_mem mem = { .translate = td_guest_translate, .intr_pending = td_vapic_intr_pending,
+				      .intr_ack = td_vapic_intr_ack, .apic_msr = td_vapic_msr, .ctx = tg,
 				      .shared_bit = td_guest_shared_bit(c->g.tdcs), .keyid = c->g.tdr->hkid,
 				      .flush_tlb = c->flush_tlb };
 
 	tg->regs = g;
 	tg->vmm = regs;
+	/* interrupts posted while the vCPU was outside the TD reach its virtual APIC on entry */
+	td_vapic_process_posted(tg);
 
 	for (;;) {
 		*ex = (struct plat_guest_exit){ 0 };

@@ -420,3 +420,39 @@ int plat_guest_dram(struct plat *p, uint64_t pa, void **ptr, uint64_t *len)
 	}
 	return PLAT_MEM_UNBACKED;
 }
+
+static uint64_t atomic_apply(uint64_t *w, enum plat_atomic_op op, uint64_t operand)
+{
+	switch (op) {
+	case PLAT_ATOMIC_OR: return __atomic_fetch_or(w, operand, __ATOMIC_SEQ_CST);
+	case PLAT_ATOMIC_AND: return __atomic_fetch_and(w, operand, __ATOMIC_SEQ_CST);
+	case PLAT_ATOMIC_XCHG: return __atomic_exchange_n(w, operand, __ATOMIC_SEQ_CST);
+	default: return __atomic_load_n(w, __ATOMIC_SEQ_CST);
+	}
+}
+
+int plat_shared_atomic64(struct plat *p, uint64_t pa, enum plat_atomic_op op, uint64_t operand, uint64_t *old)
+{
+	unsigned keyid;
+	uint64_t addr;
+	struct mem_chunk *c;
+	_Atomic uint32_t *m;
+	uint32_t meta;
+
+	split_pa(p, pa, &keyid, &addr);
+	if (plat_keyid_is_private(p, keyid))
+		return PLAT_MEM_PRIVATE_KEYID;
+	if ((addr & 7) || !pa_is_backed(p, addr, 8) || !(c = chunk_get(p, addr)))
+		return PLAT_MEM_UNBACKED;
+	m = page_meta(c, addr);
+	meta = atomic_load(m);
+	if (plat_keyid_is_private(p, meta & PMETA_KEYID_MASK))
+		return PLAT_MEM_PRIVATE_KEYID;
+	*old = atomic_apply((uint64_t *)(void *)(page_data(c, addr) + (addr & (PLAT_PAGE_SIZE - 1))), op, operand);
+	if (op != PLAT_ATOMIC_LOAD) {
+		if ((meta & PMETA_KEYID_MASK) != keyid)
+			atomic_fetch_xor(m, (meta & PMETA_KEYID_MASK) ^ keyid);
+		mark_touched(p, m);
+	}
+	return PLAT_MEM_OK;
+}

@@ -128,6 +128,14 @@ int plat_host_read(struct plat *p, uint64_t pa, void *buf, size_t len);
 int plat_host_write(struct plat *p, uint64_t pa, const void *buf, size_t len);
 int plat_host_read64(struct plat *p, uint64_t pa, uint64_t *val);
 
+/* A locked 8-byte operation on shared memory (KeyID 0 or an MKTME KeyID), for structures the
+ * CPU, the module and the host update concurrently (posted-interrupt descriptors): LOAD, LOCK
+ * OR / LOCK AND with operand, XCHG with operand. *old gets the value before the operation. The
+ * same rules as host access; in addition pa must be 8-byte aligned (PLAT_MEM_UNBACKED if not)
+ * and a page a TDX private KeyID owns is refused (PLAT_MEM_PRIVATE_KEYID), nothing changed. */
+enum plat_atomic_op { PLAT_ATOMIC_LOAD, PLAT_ATOMIC_OR, PLAT_ATOMIC_AND, PLAT_ATOMIC_XCHG };
+int plat_shared_atomic64(struct plat *p, uint64_t pa, enum plat_atomic_op op, uint64_t operand, uint64_t *old);
+
 /* SEAM accesses (the TDX module only). */
 /* Shared (KeyID 0 or MKTME) access from SEAM mode: same rules as host access. */
 int plat_seam_read_shared(struct plat *p, uint64_t pa, void *buf, size_t len);
@@ -243,8 +251,33 @@ struct plat_guest_exit {
 #define PLAT_GUEST_ACC_READ 0x1u
 #define PLAT_GUEST_ACC_WRITE 0x2u
 #define PLAT_GUEST_ACC_FETCH 0x4u
+/*
+ * Virtual-interrupt delivery (the TD's virtual APIC, SDM "APIC Virtualization and Virtual
+ * Interrupts"): the module keeps the vCPU's virtual-APIC page (IRR, ISR, TMR, TPR, PPR) and
+ * RVI/SVI; the engine asks it what to deliver and reports deliveries. All three take ctx.
+ *   intr_pending(): first does posted-interrupt processing if the vCPU's posted-interrupt
+ *     descriptor has ON set (ON cleared, PIR taken atomically and ORed into IRR, RVI updated);
+ *     then returns the vector the CPU would deliver now if RFLAGS.IF and the interruptibility
+ *     state allowed it (RVI when RVI[7:4] > PPR[7:4]), or -1. The engine calls it at
+ *     instruction boundaries where it could take an interrupt, and after a kick.
+ *   intr_ack(vector): the engine delivered that vector through the guest IDT (virtual-interrupt
+ *     delivery): IRR -> ISR, SVI = vector, PPR = vector & F0H, RVI = highest IRR left. A vector
+ *     whose IRR bit is clear is ignored.
+ *   apic_msr(msr, write, val): RDMSR (*val out) / WRMSR (*val in) of the x2APIC MSRs the CPU
+ *     virtualizes without a VM exit: TPR 808H (read/write), PPR 80AH, ISR 810H-817H,
+ *     TMR 818H-81FH, IRR 820H-827H (read), EOI 80BH and SELF_IPI 83FH (write). true: handled;
+ *     false: any other MSR or access (writes of the read-only ones included): the engine takes
+ *     its normal RDMSR/WRMSR VM exit (a #VE in a TD). When the access must raise #GP(0)
+ *     instead (reserved bits set in a TPR/EOI/SELF_IPI write, a read of EOI or SELF_IPI), it
+ *     returns true with *val = PLAT_APIC_MSR_GP; no architectural read or accepted write gives
+ *     that value. EOI clears the highest ISR bit; SELF_IPI sets the vector's IRR bit.
+ */
+#define PLAT_APIC_MSR_GP UINT64_MAX
 struct plat_guest_mem {
 	bool (*translate)(void *ctx, uint64_t gpa, unsigned access, uint64_t *hpa, uint64_t *leaf_rwx);
+	int (*intr_pending)(void *ctx);
+	void (*intr_ack)(void *ctx, int vector);
+	bool (*apic_msr)(void *ctx, uint32_t msr, bool write, uint64_t *val);
 	void *ctx;
 	uint64_t shared_bit; /* GPA bit GPAW-1 */
 	unsigned keyid;      /* the TD's private KeyID */
