@@ -276,6 +276,25 @@ static int td_build(struct td_launch *l, const struct td_launch_config *cfg, cha
 	return 0;
 }
 
+static void launch_kick(void *ctx, unsigned vcpu)
+{
+	struct td_launch *l = ctx;
+
+	if (l->ops->kick)
+		l->ops->kick(l->ctx, vcpu);
+}
+
+void td_launch_kick(struct td_launch *l, unsigned vcpu)
+{
+	if (vcpu < l->nr_vcpus)
+		kvm_vcpu_kick(l->vcpu[vcpu]);
+}
+
+uint64_t td_launch_guest_tsc(const struct td_launch *l)
+{
+	return kvm_vm_guest_tsc(l->vm);
+}
+
 int td_launch_create(const struct td_launch_config *cfg, const struct td_launch_ops *ops, void *ctx,
 		     struct td_launch **out, char *err, size_t errlen)
 {
@@ -306,6 +325,7 @@ int td_launch_create(const struct td_launch_config *cfg, const struct td_launch_
 		return -1;
 	}
 	plat_set_guest_engine(l->sim.plat, &launch_engine, l);
+	kvm_set_vcpu_kick_fn(l->vm, launch_kick, l);
 	*out = l;
 	return 0;
 }

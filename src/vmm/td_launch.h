@@ -36,6 +36,9 @@ struct td_launch_ops {
 	/* One message of QEMU's TD CPU feature check (optional): a warning, or the error that
 	 * stops the launch. */
 	void (*cpu_message)(void *ctx, bool error, const char *text);
+	/* An interrupt was posted to a vCPU that is inside the engine: make it leave the guest
+	 * soon (any thread; optional). The next entry delivers it through the virtual APIC. */
+	void (*kick)(void *ctx, unsigned vcpu);
 };
 
 struct td_launch_config {
@@ -70,6 +73,11 @@ uint64_t td_launch_shared_bit(const struct td_launch *l);
  * HLT and the other exits are served inside. vcpu_ctx goes to ops->run. */
 int td_launch_run(struct td_launch *l, unsigned vcpu, void *vcpu_ctx, char *err, size_t errlen);
 unsigned td_launch_nr_vcpus(const struct td_launch *l);
+/* The engine wants vCPU `vcpu`'s thread back (any thread): a KVM_RUN blocked in HLT returns,
+ * one in the engine leaves at its next exit (KVM_EXIT_INTR, td_launch_run() returns 0). */
+void td_launch_kick(struct td_launch *l, unsigned vcpu);
+/* The TD's TSC as KVM's LAPIC timer counts it (the engine's RDTSC reads this). */
+uint64_t td_launch_guest_tsc(const struct td_launch *l);
 /* Physical address bits of the simulated host below its KeyID bits: an HPA from translate()
  * masked with it is the DRAM address td_launch_dram_range() reports. */
 uint64_t td_launch_pa_mask(const struct td_launch *l);

@@ -100,8 +100,6 @@ static int serve_exit(struct td_launch *l, struct kvm_run *run, char *err, size_
 	case KVM_EXIT_HYPERCALL:
 		exit_map_gpa(l, run);
 		return 0;
-	case KVM_EXIT_HLT:
-		return 0; /* no interrupt virtualisation yet: the guest resumes at once */
 	case KVM_EXIT_TDX:
 		exit_tdx(l, run);
 		return 0;
