@@ -8,6 +8,7 @@
 #include "test.h"
 #include "vmm/td_launch.h"
 #include "vmm/tdvf.h"
+#include "abi_status.h"
 
 #define OVMF "/usr/share/ovmf/OVMF.fd"
 
@@ -239,6 +240,63 @@ TEST(td_launch_cpu_check_and_tsc)
 	CHECK(strstr(err, "KVM_TDX_INIT_VM failed") != NULL);
 	cfg.tsc_khz = 1000000;
 	REQUIRE_EQ(td_launch_create(&cfg, &ops, &m, &l, err, sizeof(err)), 0);
+	td_launch_destroy(l);
+	free(img);
+}
+
+/* A TDG.VP.VMCALL the module refuses never reaches KVM: td_launch says so once, naming the
+ * NO_RBP_MOD refusal when RBP is in GPR_SELECT (old edk2 firmware). */
+struct rbp_fake {
+	unsigned step;
+	uint64_t rax_after;
+	unsigned logs;
+	char log[512];
+};
+
+static void rbp_run(void *ctx, struct plat_guest_regs *r, const struct plat_guest_mem *mem, struct plat_guest_exit *ex)
+{
+	struct rbp_fake *f = ctx;
+
+	if (f->step++ < 2) { /* twice: the refusal is said once */
+		f->rax_after = r->gpr[0];
+		r->gpr[0] = 0, r->gpr[1] = 0xFC20, r->gpr[10] = 0, r->gpr[11] = 0x1e; /* RBP | R10..R15 */
+		td_launch_exit_insn(ex, TD_LAUNCH_INSN_TDCALL, 4);
+		return;
+	}
+	f->rax_after = r->gpr[0];
+	td_launch_exit_triple_fault(ex);
+}
+
+static void rbp_log(void *ctx, const char *line)
+{
+	struct rbp_fake *f = ctx;
+
+	if (strstr(line, "TDG.VP.VMCALL refused")) {
+		f->logs++;
+		snprintf(f->log, sizeof(f->log), "%s", line);
+	}
+}
+
+TEST(td_launch_says_refused_vmcall)
+{
+	static const struct td_launch_ops ops = { .run = rbp_run, .pio = fake_io, .mmio = fake_mmio,
+						  .shared_rw = fake_shared_rw, .log = rbp_log };
+	struct rbp_fake f = { 0 };
+	struct td_launch_config cfg = { .ram_size = 128ull << 20 };
+	struct td_launch *l;
+	uint8_t *img;
+	size_t n;
+	char err[256];
+
+	if (tdvf_read_file(OVMF, &img, &n, err, sizeof(err)))
+		return;
+	cfg.bios = img, cfg.bios_size = n;
+	REQUIRE_EQ(td_launch_create(&cfg, &ops, &f, &l, err, sizeof(err)), 0);
+	CHECK_EQ(td_launch_run(l, 0, &f, err, sizeof(err)), 1);
+	CHECK_EQ(f.rax_after, TDX_OPERAND_INVALID | OPERAND_ID_RCX);
+	CHECK_EQ(f.logs, 1u);
+	CHECK(strstr(f.log, "RBP is selected") != NULL);
+	CHECK_EQ(td_launch_get_stats(l)->kvm_runs, 1u); /* nothing reached KVM's TDVMCALL handling */
 	td_launch_destroy(l);
 	free(img);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "abi_leaves.h"
+#include "abi_status.h"
 #include "kvm/kvm.h"
 #include "sim.h"
 #include "td_launch_internal.h"
@@ -18,7 +19,7 @@
 #define LAUNCH_XFAM 0x3u             /* x87 | SSE: what OVMF needs, AVX state is not modelled */
 #define GUEST_PHYS_BITS_SHIFT 16
 #define PAGE 4096u
-#define LOG_MAX 256
+#define LOG_MAX 512
 
 
 void td_launch_log(struct td_launch *l, const char *fmt, ...)
@@ -55,14 +56,39 @@ void td_launch_set_engine_ctx(void *vcpu_ctx)
 
 /* The platform's guest engine: the external engine runs the vCPU; TDCALLs are logged here
  * (the module serves most of them without a TD exit, so the KVM side never sees them). */
+/* The guest's TDG.VP.VMCALL the module refused (it never reaches KVM, so nothing else would
+ * tell): said once per launch, with the reason a firmware most often meets. */
+#define GPR_SELECT_RBP (UINT64_C(1) << TDX_REG_RBP) /* GPR_SELECT bits follow the GPR numbering */
+static _Thread_local uint64_t vmcall_rcx;
+static _Thread_local bool vmcall_check;
+
+static void check_vmcall(struct td_launch *l, const struct plat_guest_regs *regs)
+{
+	uint64_t st = regs->gpr[0];
+
+	vmcall_check = false;
+	if (!(st >> 63) || __atomic_exchange_n(&l->vmcall_refusal_said, true, __ATOMIC_RELAXED))
+		return;
+	td_launch_log(l, "TDG.VP.VMCALL refused by the TDX module: status %#llx, RCX (GPR_SELECT) %#llx%s",
+		      (unsigned long long)st, (unsigned long long)vmcall_rcx,
+		      (st >> 32) == (TDX_OPERAND_INVALID >> 32) && (vmcall_rcx & GPR_SELECT_RBP)
+			      ? ": RBP is selected, which the module refuses with CONFIG_FLAGS.NO_RBP_MOD (KVM sets it, as "
+				"Linux does); this firmware predates edk2's TDVMCALL change that stopped exposing RBP"
+			      : "");
+}
+
 static void engine_run(void *ctx, struct plat *p, unsigned lp, uint64_t tag, struct plat_guest_regs *regs,
 		       const struct plat_guest_mem *mem, struct plat_guest_exit *exit)
 {
 	struct td_launch *l = ctx;
 
+	if (vmcall_check)
+		check_vmcall(l, regs);
 	l->ops->run(engine_vcpu_ctx, regs, mem, exit);
 	if ((exit->reason & 0xFFFF) != EXIT_REASON_TDCALL)
 		return;
+	if ((regs->gpr[0] & 0xFFFF) == TDG_VP_VMCALL_LEAF)
+		vmcall_rcx = regs->gpr[1], vmcall_check = true;
 	TD_LAUNCH_COUNT(l, tdcalls);
 	if (!l->trace)
 		return;

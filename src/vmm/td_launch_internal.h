@@ -20,6 +20,7 @@ struct td_launch {
 	unsigned nr_slots;
 	struct td_launch_stats stats;
 	uint8_t *hob;
+	bool vmcall_refusal_said; /* the first refused TDG.VP.VMCALL was logged */
 };
 
 /* Counters are bumped from every vCPU thread. */
