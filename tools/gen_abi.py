@@ -116,6 +116,11 @@ def gen_status(data, out, profiles):
     for c in st['codes']:
         h('#define %-45s UINT64_C(%s)' % (c['name'], c['value']))
     h('')
+    h('/* The one-bit fields of a status (status_layout): TDX_STATUS_<FIELD>_BIT. */')
+    for f in st['status_layout']['fields']:
+        if ':' not in str(f['bits']):
+            h('#define %-45s (UINT64_C(1) << %d)' % ('TDX_STATUS_%s_BIT' % f['name'].upper(), int(f['bits'])))
+    h('')
     for o in st['operand_ids']:
         h('#define %-40s %du' % (o['name'], o['value']))
     h('')

@@ -34,6 +34,15 @@ def main():
          '#ifndef TD_GUEST_EVENTS_H', '#define TD_GUEST_EVENTS_H', '#include <stdint.h>', '#include "abi_structs.h"', '']
     for k, v in ev['interruption_info'].items():
         h.append('#define TD_GUEST_INTR_INFO_%s UINT32_C(0x%x)' % (ident(k), int(v, 16)))
+    fmt = ev['interruption_info_format']
+    for k in ('VECTOR', 'TYPE', 'ERROR_CODE_VALID', 'VALID'):
+        s, w = bits(fmt[k])
+        h.append('#define INTR_INFO_%s_SHIFT %du' % (k, s))
+        h.append('#define INTR_INFO_%s_MASK UINT32_C(0x%x)' % (k, ((1 << w) - 1) << s))
+    for k, v in fmt['types'].items():
+        h.append('#define INTR_TYPE_%s %du' % (ident(k), int(v)))
+    for k, v in fmt['vectors'].items():
+        h.append('#define X86_VECTOR_%s %du' % (ident(k), int(v)))
     h.append('#define TD_GUEST_RFLAGS_RF (UINT64_C(1) << %d)' % int(ev['rflags_rf_bit']))
     for k, v in ev['ept_violation_qualification_bits'].items():
         s, w = bits(v)

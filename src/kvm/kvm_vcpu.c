@@ -599,6 +599,11 @@ static int handle_exit(struct kvm_vcpu *v, uint64_t ret)
 {
 	uint32_t reason = (uint32_t)(ret & 0xffff);
 
+	/* tdx_handle_exit(): an error or non-recoverable status is not served whatever its exit
+	 * reason, except the triple fault (e.g. a machine check made the TD fatal:
+	 * TDX_NON_RECOVERABLE_TD_NON_ACCESSIBLE, or TDX_TD_FATAL on entering it again). */
+	if ((ret & (TDX_STATUS_ERROR_BIT | TDX_STATUS_NON_RECOVERABLE_BIT)) && reason != EXIT_REASON_TRIPLE_FAULT)
+		goto unhandled;
 	if (!(ret & TDX_ERROR_BIT) && reason == EXIT_REASON_TDCALL && v->args.r10 == 0)
 		return handle_tdvmcall(v, ret);
 	if (!(ret & TDX_ERROR_BIT) && reason == EXIT_REASON_EPT_VIOLATION && kvm_gpa_is_private(v->vm, v->args.r8)) {
@@ -615,11 +620,12 @@ static int handle_exit(struct kvm_vcpu *v, uint64_t ret)
 		v->run.exit_reason = KVM_EXIT_SHUTDOWN;
 		return 0;
 	}
+unhandled:
 	v->run.exit_reason = KVM_EXIT_INTERNAL_ERROR;
 	v->run.internal.suberror = KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON;
 	v->run.internal.ndata = 2;
 	v->run.internal.data[0] = ret;
-	v->run.internal.data[1] = 0;
+	v->run.internal.data[1] = v->lp; /* last_vmentry_cpu */
 	return 0;
 }
 

@@ -65,10 +65,24 @@ uint64_t td_guest_shared_bit(const struct tdcs *tdcs)
 	return UINT64_C(1) << ((tdcs->gpaw ? 52 : 48) - 1);
 }
 
+/* Would the TD's read of the page pass the memory integrity check? Not if it is poisoned or
+ * was last written with another KeyID (the MAC / TD bit no longer match), as plat_seam_map()
+ * judges the module's own accesses. */
+static bool page_intact(const struct td_guest *g, uint64_t hpa)
+{
+	unsigned keyid;
+	bool poisoned;
+
+	if (plat_page_state(g->m->plat, hpa, &keyid, &poisoned))
+		return false;
+	return !poisoned && keyid == g->tdr->hkid;
+}
+
 /* The guest engine's private-memory translation (struct plat_guest_mem): the same walk the
  * CPU's EPT walk does on the Secure EPT. Only present leaves whose R/W/X bits allow the
  * access translate; PENDING, blocked or missing pages are EPT violations, which the engine
- * reports as a VM exit and td_guest_vm_exit_ept_violation() turns into a #VE or a TD exit. */
+ * reports as a VM exit and td_guest_vm_exit_ept_violation() turns into a #VE or a TD exit.
+ * A mapped page that fails its integrity check is a machine check (PLAT_GUEST_MCE). */
 bool td_guest_translate(void *ctx, uint64_t gpa, unsigned access, uint64_t *hpa, uint64_t *rwx)
 {
 	struct td_guest *g = ctx;
@@ -89,6 +103,10 @@ bool td_guest_translate(void *ctx, uint64_t gpa, unsigned access, uint64_t *hpa,
 	if (ret || (w.value & need) != need)
 		return false;
 	*hpa = sept_hpa(w.value) + (page & (sept_level_size(w.level) - 1) & ~(SZ_4K - 1));
+	if (!page_intact(g, *hpa)) {
+		*rwx |= PLAT_GUEST_MCE;
+		return false;
+	}
 	*hpa |= (uint64_t)g->tdr->hkid << plat_hkid_shift(g->m->plat);
 	return true;
 }

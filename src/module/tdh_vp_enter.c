@@ -10,15 +10,19 @@
  *
  * A TDCALL goes to the guest-side dispatcher (td_dispatcher.c): TDG.VP.VMCALL is a TD exit
  * to the VMM, other leaves are answered in the guest, which runs on. A triple fault makes the
- * vCPU DISABLED (TDX_NON_RECOVERABLE_VCPU); every other VM exit the engine reports becomes an
- * asynchronous TD exit with its qualification, GPA and interruption information. Interrupts
- * posted to the vCPU's posted-interrupt descriptor are moved into its virtual APIC before the
- * guest runs; the engine delivers them through the plat_guest_mem interrupt callbacks. */
+ * vCPU DISABLED (TDX_NON_RECOVERABLE_VCPU). A machine check (#MC exit, e.g. the guest read a
+ * poisoned private page) makes the whole TD FATAL (TDX_NON_RECOVERABLE_TD_NON_ACCESSIBLE), and
+ * so does any later VM exit of its other vCPUs; further TD leaves get TDX_TD_FATAL. Every
+ * other VM exit the engine reports becomes an asynchronous TD exit with its qualification,
+ * GPA and interruption information. Interrupts posted to the vCPU's posted-interrupt
+ * descriptor are moved into its virtual APIC before the guest runs; the engine delivers them
+ * through the plat_guest_mem interrupt callbacks. */
 #include <stddef.h>
 #include <string.h>
 
 #include "td_exit.h"
 #include "td_guest.h"
+#include "td_guest_events.h"
 #include "td_vapic.h"
 
 _Static_assert(MD_TDVPS_FIELDS_R15_IDX - MD_TDVPS_FIELDS_RAX_IDX == 15 &&
@@ -31,6 +35,7 @@ struct vp_enter {
 	struct td_guest g;
 	uint16_t epoch_slot;
 	bool flush_tlb; /* the vCPU's last epoch is not the TD's: its TLB entries may be stale */
+	bool td_dead;   /* a machine check made the TD FATAL (on this LP or another) */
 };
 
 static uint64_t check_flags(struct tdx_module *m, unsigned lp, uint64_t rcx)
@@ -183,6 +188,24 @@ static void ept_violation_exit(const struct td_guest *tg, struct plat_guest_exit
 					.gpa = tg->ept_violation_gpa };
 }
 
+/* The dispatcher's first look at a VM exit (tdx_td_l1_l2_dispatcher_common_prologue(),
+ * td_exception_or_nmi_exit()): a TD some LP already found FATAL exits as dead whatever the
+ * reason; a #MC (hardware exception 18, not an NMI) makes it FATAL now. */
+static bool td_machine_check(struct vp_enter *c, const struct plat_guest_exit *ex)
+{
+	uint32_t info = (uint32_t)ex->intr_info;
+	uint32_t type = (info & INTR_INFO_TYPE_MASK) >> INTR_INFO_TYPE_SHIFT;
+	uint32_t vector = (info & INTR_INFO_VECTOR_MASK) >> INTR_INFO_VECTOR_SHIFT;
+
+	if (__atomic_load_n(&c->g.tdr->fatal, __ATOMIC_ACQUIRE))
+		return c->td_dead = true;
+	if ((ex->reason & 0xFFFF) != VMEXIT_REASON_EXCEPTION_OR_NMI || !(info & INTR_INFO_VALID_MASK) ||
+	    type == INTR_TYPE_NMI || vector != X86_VECTOR_MC)
+		return false;
+	__atomic_store_n(&c->g.tdr->fatal, 1, __ATOMIC_RELEASE);
+	return c->td_dead = true;
+}
+
 /* Run until the TD exits to the VMM; returns the LAST_TD_EXIT kind. *eeq: the extended exit
  * qualification of an EPT-violation exit (RDX). */
 static uint64_t run_guest_loop(struct vp_enter *c, struct plat_guest_regs *g, struct tdx_regs *regs,
@@ -205,6 +228,8 @@ static uint64_t run_guest_loop(struct vp_enter *c, struct plat_guest_regs *g, st
 		mem.flush_tlb = false; /* flushed once per entry */
 		tdvps_vmcs_put(&c->g.pg, MD_TD_VMCS_FIELDS_EXIT_REASON_IDX, 0, ex->reason);
 		tdvps_vmcs_put(&c->g.pg, MD_TD_VMCS_FIELDS_EXIT_QUALIFICATION_IDX, 0, ex->qualification);
+		if (td_machine_check(c, ex))
+			return LAST_EXIT_ASYNC_FAULT; /* not recorded: a dead TD's LAST_TD_EXIT stays */
 		if ((ex->reason & 0xFFFF) == VMEXIT_REASON_EPT_VIOLATION) {
 			/* a private PENDING page may be a #VE in the guest instead of a TD exit */
 			tg->ept_violation = false;
@@ -244,7 +269,10 @@ static uint64_t run_guest(struct vp_enter *c, struct plat_guest_regs *g, struct 
 
 	if (last == LAST_EXIT_TDVMCALL)
 		return last;
-	if ((ex.reason & 0xFFFF) == VMEXIT_REASON_TRIPLE_FAULT) {
+	if (c->td_dead) {
+		ex.gpa = 0; /* the VMM learns no GPA, RDX (EEQ) is cleared with the other GPRs */
+		async_exit(c, TDX_NON_RECOVERABLE_TD_NON_ACCESSIBLE, &ex, regs);
+	} else if ((ex.reason & 0xFFFF) == VMEXIT_REASON_TRIPLE_FAULT) {
 		async_exit(c, TDX_NON_RECOVERABLE_VCPU, &ex, regs);
 		c->g.vp->state = VCPU_DISABLED;
 	} else {
@@ -267,7 +295,13 @@ static void enter_and_exit(struct vp_enter *c, struct tdx_regs *regs)
 	c->g.vp->state = VCPU_ACTIVE;
 	last = run_guest(c, &g, regs);
 	gprs_save(c, &g);
+	/* Also what scrubs the LP, so it runs for a dead TD too, whose saved state nobody can
+	 * read any more (every TD leaf now stops at TDX_TD_FATAL). */
 	td_exit_save_guest_state(c->g.m, c->g.lp, c->g.tdcs, &c->g.pg, &hs);
+	/* A dead TD keeps its vCPU state, LAST_TD_EXIT and TLB-epoch refcount as they were
+	 * (td_vmexit_to_vmm() with is_td_dead). */
+	if (c->td_dead)
+		return;
 	if (c->g.vp->state == VCPU_ACTIVE)
 		c->g.vp->state = VCPU_READY;
 	tdvps_put(&c->g.pg, MD_TDVPS_FIELDS_LAST_TD_EXIT_IDX, 0, last);

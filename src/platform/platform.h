@@ -247,7 +247,14 @@ struct plat_guest_exit {
  * access (PLAT_GUEST_ACC_* bits): true with *hpa (KeyID bits included) when the page is
  * mapped and allows the access; false for an EPT violation, with *leaf_rwx the R/W/X bits
  * (bits 2:0) of the leaf entry found, 0 when none. The host pointer behind an HPA comes
- * from plat_guest_dram(). */
+ * from plat_guest_dram().
+ * A page the access may use but whose memory fails its integrity check (poisoned, e.g. by a
+ * host write with another KeyID, or last written with a KeyID that is not the TD's) is a
+ * machine check, not an EPT violation: false with PLAT_GUEST_MCE set in *leaf_rwx (above
+ * the leaf's R/W/X, which stay valid). The engine does not perform the access and reports
+ * td_launch_exit_machine_check() (the VM exit of a #MC in the TD). Integrity is checked when
+ * translate() is called: an engine that caches translations sees a page poisoned later at
+ * its next translate() of that page. */
 #define PLAT_GUEST_ACC_READ 0x1u
 #define PLAT_GUEST_ACC_WRITE 0x2u
 #define PLAT_GUEST_ACC_FETCH 0x4u
@@ -273,6 +280,7 @@ struct plat_guest_exit {
  *     that value. EOI clears the highest ISR bit; SELF_IPI sets the vector's IRR bit.
  */
 #define PLAT_APIC_MSR_GP UINT64_MAX
+#define PLAT_GUEST_MCE (UINT64_C(1) << 63)
 struct plat_guest_mem {
 	bool (*translate)(void *ctx, uint64_t gpa, unsigned access, uint64_t *hpa, uint64_t *leaf_rwx);
 	int (*intr_pending)(void *ctx);

@@ -10,6 +10,7 @@
 #include "abi_status.h"
 #include "kvm/kvm.h"
 #include "sim.h"
+#include "td_guest_events.h"
 #include "td_launch_internal.h"
 #include "tdvf.h"
 #include "tdx_cpu_check.h"
@@ -54,6 +55,20 @@ void td_launch_set_engine_ctx(void *vcpu_ctx)
 	engine_vcpu_ctx = vcpu_ctx;
 }
 
+/* The GPA of the last machine check the engine reported on this thread: the CPU knows what it
+ * was accessing, KVM's exit (internal error with the module's status) does not say. */
+static _Thread_local bool mce_seen;
+static _Thread_local uint64_t mce_gpa;
+
+bool td_launch_take_machine_check(uint64_t *gpa)
+{
+	bool seen = mce_seen;
+
+	*gpa = mce_gpa;
+	mce_seen = false;
+	return seen;
+}
+
 /* The platform's guest engine: the external engine runs the vCPU; TDCALLs are logged here
  * (the module serves most of them without a TD exit, so the KVM side never sees them). */
 /* The guest's TDG.VP.VMCALL the module refused (it never reaches KVM, so nothing else would
@@ -85,6 +100,10 @@ static void engine_run(void *ctx, struct plat *p, unsigned lp, uint64_t tag, str
 	if (vmcall_check)
 		check_vmcall(l, regs);
 	l->ops->run(engine_vcpu_ctx, regs, mem, exit);
+	if ((exit->reason & 0xFFFF) == EXIT_REASON_EXCEPTION_OR_NMI && exit->intr_info == TD_GUEST_INTR_INFO_MC) {
+		mce_seen = true;
+		mce_gpa = exit->gpa;
+	}
 	if ((exit->reason & 0xFFFF) != EXIT_REASON_TDCALL)
 		return;
 	if ((regs->gpr[0] & 0xFFFF) == TDG_VP_VMCALL_LEAF)

@@ -97,6 +97,9 @@ void td_launch_exit_io(struct plat_guest_exit *ex, uint16_t port, unsigned size,
 		       bool imm, unsigned instr_len);
 /* An EPT violation on private gpa: access PLAT_GUEST_ACC_*, leaf_rwx as translate() gave it. */
 void td_launch_exit_ept(struct plat_guest_exit *ex, uint64_t gpa, unsigned access, uint64_t leaf_rwx);
+/* A machine check on private gpa: translate() answered with PLAT_GUEST_MCE. The TD becomes
+ * fatal; td_launch_run() ends with "TD fatal: machine check at GPA ...". */
+void td_launch_exit_machine_check(struct plat_guest_exit *ex, uint64_t gpa);
 /* The engine stopped for the host (its thread was kicked): an external-interrupt exit. */
 void td_launch_exit_host(struct plat_guest_exit *ex);
 /* The vCPU triple-faulted (shutdown). */

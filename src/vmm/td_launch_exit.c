@@ -52,6 +52,19 @@ void td_launch_exit_ept(struct plat_guest_exit *ex, uint64_t gpa, unsigned acces
 	*ex = (struct plat_guest_exit){ .reason = EXIT_REASON_EPT_VIOLATION, .qualification = q, .gpa = gpa };
 }
 
+/* A #MC while the vCPU runs: exit reason EXCEPTION_OR_NMI with the interruption information
+ * of a hardware exception, vector 18, valid; no exit qualification. The GPA is the engine's
+ * own report of what it was accessing (the module gives the VMM GPA 0, as the real one). */
+_Static_assert(TD_GUEST_INTR_INFO_MC == (INTR_INFO_VALID_MASK | INTR_TYPE_HARDWARE_EXCEPTION << INTR_INFO_TYPE_SHIFT |
+					 X86_VECTOR_MC << INTR_INFO_VECTOR_SHIFT),
+	       "the #MC interruption information is a valid hardware exception 18 without error code");
+
+void td_launch_exit_machine_check(struct plat_guest_exit *ex, uint64_t gpa)
+{
+	*ex = (struct plat_guest_exit){ .reason = EXIT_REASON_EXCEPTION_OR_NMI, .intr_info = TD_GUEST_INTR_INFO_MC,
+					.gpa = gpa };
+}
+
 void td_launch_exit_host(struct plat_guest_exit *ex)
 {
 	*ex = (struct plat_guest_exit){ .reason = EXIT_REASON_EXTERNAL_INTERRUPT };

@@ -28,6 +28,9 @@ struct td_launch {
 
 /* The vcpu_ctx ops->run gets for TD entries made on this thread. */
 void td_launch_set_engine_ctx(void *vcpu_ctx);
+/* Did the engine report a machine check (td_launch_exit_machine_check) on this thread since
+ * the last call? Its GPA in *gpa; the record is consumed. */
+bool td_launch_take_machine_check(uint64_t *gpa);
 void td_launch_log(struct td_launch *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

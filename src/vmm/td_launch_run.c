@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "abi_status.h"
 #include "qemu_cpu.h"
 #include "td_launch_internal.h"
 
@@ -87,6 +88,26 @@ static void exit_tdx(struct td_launch *l, struct kvm_run *run)
 	/* GetTdVmCallInfo and SetupEventNotifyInterrupt keep KVM's defaults */
 }
 
+/* KVM_EXIT_INTERNAL_ERROR carries TDH.VP.ENTER's status (data[0]), which QEMU prints before
+ * it stops the guest. A TD the module made FATAL after the engine's machine check says where
+ * the engine met the poisoned memory. */
+static int exit_internal_error(struct kvm_run *run, char *err, size_t errlen)
+{
+	uint64_t status = run->internal.data[0], gpa;
+	const char *name = abi_status_name(status);
+	bool mce = td_launch_take_machine_check(&gpa);
+
+	if (mce && (status >> 32) == (TDX_NON_RECOVERABLE_TD_NON_ACCESSIBLE >> 32))
+		snprintf(err, errlen, "TD fatal: machine check at GPA %#llx (TDH.VP.ENTER %#llx, %s)", (unsigned long long)gpa,
+			 (unsigned long long)status, name);
+	else if (status & TDX_STATUS_FATAL_BIT)
+		snprintf(err, errlen, "TD fatal: TDH.VP.ENTER %#llx (%s)", (unsigned long long)status, name ? name : "unknown status");
+	else
+		snprintf(err, errlen, "KVM internal error: TD exit %#llx, exit qualification/GPA in the log",
+			 (unsigned long long)status);
+	return 1;
+}
+
 /* One KVM_RUN exit: 0 served (run again), 1 the TD ended (err says how). */
 static int serve_exit(struct td_launch *l, struct kvm_run *run, char *err, size_t errlen)
 {
@@ -111,9 +132,7 @@ static int serve_exit(struct td_launch *l, struct kvm_run *run, char *err, size_
 			 (unsigned long long)run->system_event.data[12]);
 		return 1;
 	case KVM_EXIT_INTERNAL_ERROR:
-		snprintf(err, errlen, "KVM internal error: TD exit %#llx, exit qualification/GPA in the log",
-			 (unsigned long long)run->internal.data[0]);
-		return 1;
+		return exit_internal_error(run, err, errlen);
 	default:
 		snprintf(err, errlen, "unexpected KVM exit %u", run->exit_reason);
 		return 1;
