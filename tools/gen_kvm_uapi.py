@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Generate build/gen/kvm_uapi.h: KVM uAPI constants and struct layouts (data/abi/kvm-uapi.json)
-plus the x86 kvm_run subset and tdxemu KVM's CPUID policy (data/kvm/kvm-x86.json).
-Usage: gen_kvm_uapi.py <kvm-uapi.json> <kvm-x86.json> <out.h>"""
+plus the x86 kvm_run subset and tdxemu KVM's CPUID policy (data/kvm/kvm-x86.json), and the MSRs
+KVM emulates for a TD (data/kvm/tdx-msrs.json).
+Usage: gen_kvm_uapi.py <kvm-uapi.json> <kvm-x86.json> <out.h> <td-exit-host-state.json> <tdx-msrs.json>"""
 import json
 import re
 import sys
@@ -54,6 +55,47 @@ def typed_members(out, cname, fields):
     for f in fields:
         base = f["field"].split("[")[0]
         out.append("_Static_assert(offsetof(struct %s, %s) == %d, \"%s.%s\");" % (cname, base, f["offset"], cname, base))
+    out.append("")
+
+
+def emit_msrs(out, m):
+    """The TD's KVM-emulated MSR set: constants, ARCH_CAPABILITIES masks and the range table."""
+    c = {k: num(v) for k, v in m["constants"].items()}
+    # Linux's names, under KVM_ so that they cannot clash with the platform's own MSR names.
+    for k, v in c.items():
+        out.append("#define %s%s UINT64_C(0x%X)" % ("" if k.startswith(("KVM_", "QEMU_")) else "KVM_", k, v))
+    ac = m["arch_capabilities"]
+    bits = {k: 1 << v for k, v in ac["bits"].items()}
+    for k, v in bits.items():
+        out.append("#define KVM_ARCH_CAP_%s UINT64_C(0x%X)" % (k, v))
+    for name, key in (("KVM_SUPPORTED_ARCH_CAP", "kvm_supported"), ("KVM_ARCH_CAP_SET", "kvm_arch_cap_set"),
+                      ("KVM_ARCH_CAP_CLEARED_WITHOUT_RTM", "cleared_without_rtm")):
+        v = 0
+        for b in ac[key]:
+            v |= bits[b]
+        out.append("#define %s UINT64_C(0x%X)" % (name, v))
+    rng = [(num(r["first"]), num(r["last"]), r["name"]) for r in m["emulated"]["ranges"]]
+    # The table and the constants describe the same MSRs; a typo in either fails the build.
+    want = {
+        (c["MSR_IA32_MC0_CTL"], c["MSR_IA32_MC0_CTL"] + 4 * c["KVM_MAX_MCE_BANKS"] - 1),
+        (c["MSR_IA32_MC0_CTL2"], c["MSR_IA32_MC0_CTL2"] + c["KVM_MAX_MCE_BANKS"] - 1),
+        (c["MSR_MTRR_PHYSBASE0"], c["MSR_MTRRfix4K_F8000"]),
+        (c["MSR_MTRRcap"], c["MSR_MTRRcap"]), (c["MSR_MTRRdefType"], c["MSR_MTRRdefType"]),
+        (c["MSR_EFER"], c["MSR_EFER"]), (c["MSR_KVM_POLL_CONTROL"], c["MSR_KVM_POLL_CONTROL"]),
+    }
+    missing = want - {(a, b) for a, b, _ in rng}
+    if missing:
+        sys.exit("tdx-msrs.json: emulated ranges lack %s" % sorted(missing))
+    out.append("struct kvm_msr_range { uint32_t first, last; };")
+    out.append("#define KVM_TDX_EMULATED_MSRS_COUNT %d" % len(rng))
+    out.append("static const struct kvm_msr_range kvm_tdx_emulated_msrs[] __attribute__((unused)) = {")
+    for a, b, name in rng:
+        out.append("\t{ 0x%X, 0x%X }, /* %s */" % (a, b, name))
+    out.append("};")
+    ro = [num(x) for x in m["emulated"]["read_only"]]
+    out.append("#define KVM_TDX_READ_ONLY_MSRS_COUNT %d" % len(ro))
+    out.append("static const uint32_t kvm_tdx_read_only_msrs[] __attribute__((unused)) = { %s };"
+               % ", ".join("0x%X" % x for x in ro))
     out.append("")
 
 
@@ -167,6 +209,7 @@ def main():
             out.append("\t{ 0x%X, 0x%X, 0x%X, 0x%X, 0x%X, 0x%X }," % tuple(num(e[k]) for k in ("leaf", "subleaf", "eax", "ebx", "ecx", "edx")))
         out.append("};")
     out.append("")
+    emit_msrs(out, json.load(open(sys.argv[5])))
     out.append("#endif")
     open(sys.argv[3], "w").write("\n".join(out) + "\n")
 

@@ -74,6 +74,14 @@ int kvm_tdx_get_cpuid(struct kvm_vcpu *vcpu, struct kvm_cpuid2 *cpuid);
  * virtualised by the module). -EBUSY for a different table after the first KVM_RUN. */
 int kvm_vcpu_set_cpuid2(struct kvm_vcpu *vcpu, const struct kvm_cpuid2 *cpuid);
 
+/* KVM_X86_GET_MCE_CAP_SUPPORTED (with KVM_CHECK_EXTENSION(KVM_CAP_MCE)'s bank count in
+ * *banks when banks is not NULL), and KVM_X86_SETUP_MCE: the vCPU's IA32_MCG_CAP (bank count
+ * in bits 7:0, 1..the supported count; -EINVAL for more, none, or unsupported bits). It sets
+ * IA32_MCG_CTL (with MCG_CTL_P) and every bank's MCi_CTL to all ones. Before it, the vCPU has
+ * KVM's default MCG_CAP: KVM_MAX_MCE_BANKS banks, no MCG_CTL_P, MCi_CTL 0. */
+uint64_t kvm_mce_cap_supported(unsigned *banks);
+int kvm_vcpu_setup_mce(struct kvm_vcpu *vcpu, uint64_t mcg_cap);
+
 /* ---- running a vCPU ------------------------------------------------------------------ */
 /* TDH.VP.ENTER's view of an exit: the returned value is RAX (exit reason in bits 15:0 on
  * success), args the guest GPRs the module exposes (TDVMCALL: R10 = 0, R11 = sub-function,

@@ -50,6 +50,11 @@ static const struct kvm_cpuid_entry2 *find(const struct kvm_vcpu *v, uint32_t fn
 	return NULL;
 }
 
+const struct kvm_cpuid_entry2 *kvm_find_cpuid_entry(const struct kvm_vcpu *v, uint32_t fn, uint32_t index)
+{
+	return find(v, fn, index);
+}
+
 /* get_out_of_range_cpuid_entry(): NULL when fn lies inside its class's range. */
 static const struct kvm_cpuid_entry2 *out_of_range(const struct kvm_vcpu *v, uint32_t *fn, uint32_t index)
 {

@@ -63,6 +63,18 @@ struct kvm_lapic {
 	uint64_t period_ns;  /* one timer period (one-shot and periodic modes) */
 };
 
+/* The other MSRs KVM emulates for a TD (kvm_msr.c): struct kvm_vcpu_arch's fields for them. */
+struct kvm_msr_state {
+	uint64_t ucode_rev, arch_capabilities, power_ctl, pat, misc_enable, platform_info;
+	uint64_t misc_features, poll_control, efer;
+	uint64_t mtrr_var[2 * KVM_NR_VAR_MTRR]; /* PHYSBASEn, PHYSMASKn pairs */
+	uint64_t mtrr_fixed[3 + KVM_MSR_MTRRfix4K_F8000 - KVM_MSR_MTRRfix4K_C0000 + 1]; /* 64K, 2 x 16K, 4K */
+	uint64_t mtrr_deftype;
+	uint64_t mcg_cap, mcg_status, mcg_ctl, mcg_ext_ctl;
+	uint64_t mce_banks[4 * KVM_MAX_MCE_BANKS]; /* MCi_CTL, STATUS, ADDR, MISC */
+	uint64_t mci_ctl2[KVM_MAX_MCE_BANKS];
+};
+
 struct kvm_vm {
 	struct kvm_dev *dev;
 	struct tdx_host *h;
@@ -123,6 +135,7 @@ struct kvm_vcpu {
 	bool ran; /* KVM_RUN entered the TD at least once */
 	const struct plat_guest_mem *script_mem; /* while a scripted guest's enter() runs */
 	struct kvm_lapic apic;
+	struct kvm_msr_state msr;
 	uint64_t pid; /* the posted-interrupt descriptor (a KeyID-0 host page), 0 before INIT_VCPU */
 	/* Blocking in HLT and kicks (kvm_intr.c): wait_lock guards waiting and in_guest. */
 	pthread_mutex_t wait_lock;
@@ -170,7 +183,9 @@ void kvm_host_state_put(struct kvm_vcpu *vcpu);
 uint64_t kvm_host_state_blocked_attrs(void);
 void kvm_host_state_blocked_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t mask[4]);
 
-/* kvm_cpuid.c: kvm_cpuid(exact_only = false) over the vCPU's KVM_SET_CPUID2 table. */
+/* kvm_cpuid.c: kvm_cpuid(exact_only = false) over the vCPU's KVM_SET_CPUID2 table, and its
+ * exact lookup (kvm_find_cpuid_entry_index(); NULL when the table has no such entry). */
+const struct kvm_cpuid_entry2 *kvm_find_cpuid_entry(const struct kvm_vcpu *vcpu, uint32_t fn, uint32_t index);
 void kvm_cpuid(const struct kvm_vcpu *vcpu, uint32_t *eax, uint32_t *ebx, uint32_t *ecx, uint32_t *edx);
 
 /* kvm_lapic.c */
@@ -184,6 +199,12 @@ int kvm_lapic_wrmsr(struct kvm_vcpu *vcpu, uint32_t msr, uint64_t val);
 uint64_t kvm_lapic_x2apic_id(const struct kvm_vcpu *vcpu);
 bool kvm_lapic_sw_enabled(const struct kvm_vcpu *vcpu);
 bool kvm_lapic_match_logical(const struct kvm_vcpu *vcpu, uint32_t dest);
+
+/* kvm_msr.c: the emulated MSRs that are not the LAPIC's, with KVM_X86_SETUP_MCE's state.
+ * 0, or 1 when the access faults or the MSR is not one of them (kvm_{get,set}_msr). */
+void kvm_msr_vcpu_reset(struct kvm_vcpu *vcpu);
+int kvm_msr_rdmsr(struct kvm_vcpu *vcpu, uint32_t msr, uint64_t *val);
+int kvm_msr_wrmsr(struct kvm_vcpu *vcpu, uint32_t msr, uint64_t val);
 
 /* kvm_intr.c */
 void kvm_intr_vcpu_create(struct kvm_vcpu *vcpu);

@@ -36,6 +36,7 @@ int kvm_create_vcpu(struct kvm_vm *vm, unsigned id, struct kvm_vcpu **out)
 	v->id = id;
 	v->lp = id % plat_nr_lps(vm->h->plat); /* the vCPU thread's CPU */
 	kvm_intr_vcpu_create(v);
+	kvm_msr_vcpu_reset(v);
 	vm->vcpus[vm->nr_vcpus++] = v;
 	pthread_mutex_unlock(&vm->apic_lock);
 	*out = v;
@@ -537,13 +538,14 @@ static int emulate_cpuid(struct kvm_vcpu *v)
 }
 
 /* TDVMCALL<Instruction.RDMSR/WRMSR> (R12 = MSR, R13 = value; R11 = value read): the MSRs KVM
- * emulates for a TD answer, every other access is TDVMCALL_STATUS_INVALID_OPERAND
- * (tdx_complete_emulated_msr() on a failed kvm_{get,set}_msr). Only the APIC's are modelled. */
+ * emulates for a TD answer (the LAPIC's, then kvm_msr.c's), every other access is
+ * TDVMCALL_STATUS_INVALID_OPERAND (tdx_complete_emulated_msr() on a failed kvm_{get,set}_msr). */
 static int emulate_rdmsr(struct kvm_vcpu *v)
 {
 	uint64_t val;
 
-	if (kvm_lapic_rdmsr(v, (uint32_t)v->args.r12, &val) || v->args.r12 >> 32) {
+	if (v->args.r12 >> 32 || (kvm_lapic_rdmsr(v, (uint32_t)v->args.r12, &val) &&
+				  kvm_msr_rdmsr(v, (uint32_t)v->args.r12, &val))) {
 		set_ret(v, TDVMCALL_STATUS_INVALID_OPERAND);
 		return 1;
 	}
@@ -554,7 +556,8 @@ static int emulate_rdmsr(struct kvm_vcpu *v)
 
 static int emulate_wrmsr(struct kvm_vcpu *v)
 {
-	bool bad = v->args.r12 >> 32 || kvm_lapic_wrmsr(v, (uint32_t)v->args.r12, v->args.r13);
+	bool bad = v->args.r12 >> 32 || (kvm_lapic_wrmsr(v, (uint32_t)v->args.r12, v->args.r13) &&
+					 kvm_msr_wrmsr(v, (uint32_t)v->args.r12, v->args.r13));
 
 	set_ret(v, bad ? TDVMCALL_STATUS_INVALID_OPERAND : TDVMCALL_STATUS_SUCCESS);
 	return 1;

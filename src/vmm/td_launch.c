@@ -174,6 +174,21 @@ static int host_up(struct td_launch *l, const struct td_launch_config *cfg, char
 	return cfg->cpu ? cpu_check(l, cfg, err, errlen) : 0;
 }
 
+/* QEMU's kvm_arch_init_vcpu(): with CPUID.1:EDX MCE and MCA, its default MCG_CAP (MCE_CAP_DEF,
+ * MCE_BANKS_DEF banks) less what KVM does not support goes to KVM_X86_SETUP_MCE. */
+static int setup_mce(struct kvm_vcpu *v, const struct kvm_cpuid2 *c)
+{
+	const uint32_t mce_mca = (uint32_t)(KVM_CPUID_1_EDX_MCE | KVM_CPUID_1_EDX_MCA);
+	unsigned banks;
+	uint64_t sup = kvm_mce_cap_supported(&banks), cap = QEMU_MCE_CAP_DEF | QEMU_MCE_BANKS_DEF;
+
+	for (unsigned i = 0; i < c->nent; i++)
+		if (c->entries[i].function == 1 && (c->entries[i].edx & mce_mca) == mce_mca)
+			return QEMU_MCE_BANKS_DEF > banks ? -ENOTSUP
+							  : kvm_vcpu_setup_mce(v, cap & (sup | KVM_MCG_BANKCNT_MASK));
+	return 0;
+}
+
 /* KVM_TDX_INIT_VM with the guest physical width QEMU asks for, then KVM_SET_CPUID2 with the
  * TD's own CPUID (KVM_TDX_GET_CPUID) for TDVMCALL<CPUID>. */
 static int vm_init(struct td_launch *l, char *err, size_t errlen)
@@ -211,6 +226,8 @@ static int vm_init(struct td_launch *l, char *err, size_t errlen)
 			fail(err, errlen, "KVM_TDX_GET_CPUID", r);
 		else if ((r = kvm_vcpu_set_cpuid2(l->vcpu[i], c)))
 			fail(err, errlen, "KVM_SET_CPUID2", r);
+		else if ((r = setup_mce(l->vcpu[i], c)))
+			fail(err, errlen, "KVM_X86_SETUP_MCE", r);
 	}
 	free(iv);
 	free(c);
