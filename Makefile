@@ -74,7 +74,10 @@ fuzz: deps
 # version in $(BUILD)/qemu-cache/; result $(BUILD)/qemu-system-x86_64. Not part of `make
 # check` (a cold build takes minutes); `make check-qemu` adds the engine's CLI tests.
 qemu: build
-	$(PY) tools/qemu-build.py --build $(BUILD)
+	$(PY) tools/qemu-build.py --build $(BUILD) $(QEMU_BUILD_FLAGS)
+
+# trixie's OVMF.fd comes along (build/ovmf-trixie/), the TD firmware the engine tests boot
+QEMU_BUILD_FLAGS ?= --ovmf
 
 check-qemu: qemu
 	TDXEMU_REQUIRE_QEMU=1 tests/cli_test.sh $(BUILD)/tdxemu

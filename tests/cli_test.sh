@@ -238,6 +238,28 @@ if [ -x "$engine" ]; then
 	if grep -q 'FATAL' "$tmp/demo.log"; then echo "FAIL run-demo: the TD reported a fatal error"; demo_ok=0; fi
 	if [ $demo_ok = 1 ]; then echo "ok   run-demo"; pass=$((pass + 1)); else
 		sed 's/^/    /' "$tmp/demo.log" | head -40; fail=$((fail + 1)); fi
+	# Debian trixie's OVMF (make qemu fetches it) boots as a TD to the UEFI shell: SEC/PEI/DXE
+	# through TDCALLs, MMIO/IO #VEs, the APIC timer (the shell's countdown) and BDS.
+	ovmf_tx=$(dirname "$BIN")/ovmf-trixie/OVMF.fd
+	if [ -r "$ovmf_tx" ]; then
+		"$BIN" run -accel tcg -object tdx-guest,id=tdx0 -machine q35,confidential-guest-support=tdx0 \
+			-bios "$ovmf_tx" -m 512M -smp 2 -nographic -nodefaults -serial stdio >"$tmp/shell.log" 2>&1 </dev/null &
+		qpid=$!
+		for _ in $(seq 1 180); do
+			grep -q 'Shell>' "$tmp/shell.log" 2>/dev/null && break
+			kill -0 $qpid 2>/dev/null || break
+			sleep 0.5
+		done
+		kill $qpid 2>/dev/null; wait $qpid 2>/dev/null
+		if grep -q 'UEFI Interactive Shell' "$tmp/shell.log" && grep -q 'Shell>' "$tmp/shell.log"; then
+			echo "ok   run-qemu-td-ovmf-trixie-shell"; pass=$((pass + 1))
+		else
+			echo "FAIL run-qemu-td-ovmf-trixie-shell: no UEFI shell within 90 s"; tail -c 1500 "$tmp/shell.log" | sed 's/^/    /'
+			fail=$((fail + 1))
+		fi
+	elif [ -n "${TDXEMU_REQUIRE_QEMU:-}" ]; then
+		echo "FAIL run-qemu-td-ovmf-trixie-shell: no $ovmf_tx ('make qemu' fetches it)"; fail=$((fail + 1))
+	fi
 elif [ -n "${TDXEMU_REQUIRE_QEMU:-}" ]; then
 	echo "FAIL run-qemu: no engine at $engine (TDXEMU_REQUIRE_QEMU is set)"; fail=$((fail + 1))
 else

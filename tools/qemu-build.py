@@ -137,7 +137,9 @@ class Apt:
         opt = "[signed-by=%s] " % keyring if keyring else ""
         arch = subprocess.run(["dpkg", "--print-architecture"], text=True,
                               stdout=subprocess.PIPE).stdout.strip() or "amd64"
-        lines = ["deb-src %s%s %s main" % (opt, mirror, SUITE)]
+        lines = ["deb-src %s%s %s main" % (opt, mirror, SUITE),
+                 # trixie's binary packages: its OVMF (the TD firmware the engine's tests boot)
+                 "deb [arch=%s%s] %s %s main" % (arch, " signed-by=" + keyring if keyring else "", mirror, SUITE)]
         if need_meson:
             lines.append("deb [arch=%s%s] %s %s main" % (arch, " signed-by=" + keyring if keyring else "",
                                                          mirror, MESON_SUITE))
@@ -492,11 +494,31 @@ def prune_versions(cache, keep):
             shutil.rmtree(d)
 
 
+def fetch_ovmf(apt, cache, build):
+    """trixie's ovmf package, unpacked once per version; BUILD/ovmf-trixie/OVMF.fd points into it."""
+    debs = os.path.join(cache, "debs")
+    for old in glob.glob(os.path.join(debs, "ovmf_*.deb")):
+        os.unlink(old)                       # apt download leaves the newest one only
+    deb = apt.fetch_deb("ovmf/" + SUITE, debs)
+    ver = os.path.basename(deb)[len("ovmf_"):-len("_all.deb")]
+    unpacked = os.path.join(cache, "ovmf-" + ver)
+    if not os.path.isfile(os.path.join(unpacked, "usr", "share", "ovmf", "OVMF.fd")):
+        run(["dpkg-deb", "-x", deb, unpacked], quiet=True)
+    out = os.path.join(build, "ovmf-trixie")
+    os.makedirs(out, exist_ok=True)
+    link = os.path.join(out, "OVMF.fd")
+    _remove(link)
+    os.symlink(os.path.relpath(os.path.join(unpacked, "usr", "share", "ovmf", "OVMF.fd"), out), link)
+    log("%s -> Debian %s's ovmf %s" % (link, SUITE, ver))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--build", default=os.path.join(ROOT, "build"), help="tdxemu's CMake build dir")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--refresh", action="store_true", help="re-read trixie's package lists now")
+    ap.add_argument("--ovmf", action="store_true",
+                    help="also fetch Debian trixie's OVMF.fd into BUILD/ovmf-trixie/ (for the engine's tests)")
     ap.add_argument("--source-only", action="store_true",
                     help="only prepare the patched source tree and print its path")
     a = ap.parse_args()
@@ -530,6 +552,8 @@ def main():
             os.symlink(rel, link)
         log("%s -> %s (QEMU %s, series %s)" % (link, rel, version, key))
         prune_versions(cache, version)
+        if a.ovmf:
+            fetch_ovmf(apt, cache, build)
     except BuildError as e:
         print("qemu-build: error: %s" % e, file=sys.stderr)
         return 1

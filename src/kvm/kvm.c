@@ -183,6 +183,14 @@ int kvm_create_vm(struct kvm_dev *d, uint64_t type, struct kvm_vm **out)
 	vm->max_vcpus = lps < KVM_MAX_VCPUS ? lps : (unsigned)KVM_MAX_VCPUS;
 	vm->state = TD_STATE_UNINITIALIZED;
 	kvm_lapic_vm_init(vm);
+	{
+		pthread_mutexattr_t ma; /* recursive: a conversion zaps under the same lock */
+
+		pthread_mutexattr_init(&ma);
+		pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
+		pthread_mutex_init(&vm->mmu_lock, &ma);
+		pthread_mutexattr_destroy(&ma);
+	}
 	*out = vm;
 	return 0;
 }
@@ -197,7 +205,7 @@ static void release_hkid(struct kvm_vm *vm)
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
 		kvm_vcpu_flush(vm->vcpus[i]);
 	pthread_mutex_lock(&vm->dev->lock);
-	st = tdh_mng_vpflushdone(vm->h, 0, vm->tdr);
+	st = tdh_mng_vpflushdone(vm->h, kvm_thread_lp(), vm->tdr);
 	if (st == TDX_FLUSHVP_NOT_DONE)
 		goto out;
 	if (st) {
@@ -215,7 +223,7 @@ static void release_hkid(struct kvm_vm *vm)
 		/* Already done by another thread counts as done; other errors show in FREEID. */
 		(void)st;
 	}
-	st = tdh_mng_key_freeid(vm->h, 0, vm->tdr);
+	st = tdh_mng_key_freeid(vm->h, kvm_thread_lp(), vm->tdr);
 	if (st)
 		kvm_vm_bug(vm, "TDH.MNG.KEY.FREEID", st);
 	else {
@@ -231,7 +239,7 @@ out:
 void kvm_reclaim_page(struct kvm_vm *vm, uint64_t pa)
 {
 	struct tdx_module_args a;
-	uint64_t st = tdh_phymem_page_reclaim(vm->h, 0, pa, &a);
+	uint64_t st = tdh_phymem_page_reclaim(vm->h, kvm_thread_lp(), pa, &a);
 
 	if (st) { /* the kernel cannot use it safely any more: leak it, as Linux does */
 		kvm_vm_bug(vm, "TDH.PHYMEM.PAGE.RECLAIM", st);
@@ -253,12 +261,12 @@ static void reclaim_td_control_pages(struct kvm_vm *vm)
 	vm->nr_tdcs = 0;
 	if (!vm->tdr)
 		return;
-	st = tdh_phymem_page_reclaim(vm->h, 0, vm->tdr, &a);
+	st = tdh_phymem_page_reclaim(vm->h, kvm_thread_lp(), vm->tdr, &a);
 	if (st) {
 		kvm_vm_bug(vm, "TDH.PHYMEM.PAGE.RECLAIM(TDR)", st);
 		return;
 	}
-	st = tdh_phymem_page_wbinvd(vm->h, 0, vm->tdr | ((uint64_t)vm->h->global_keyid << plat_hkid_shift(vm->h->plat)));
+	st = tdh_phymem_page_wbinvd(vm->h, kvm_thread_lp(), vm->tdr | ((uint64_t)vm->h->global_keyid << plat_hkid_shift(vm->h->plat)));
 	if (st) {
 		kvm_vm_bug(vm, "TDH.PHYMEM.PAGE.WBINVD", st);
 		return;
@@ -286,6 +294,7 @@ void kvm_destroy_vm(struct kvm_vm *vm)
 	if (!vm)
 		return;
 	kvm_lapic_vm_destroy(vm); /* no timer posts into the vCPUs from here on */
+	pthread_mutex_destroy(&vm->mmu_lock);
 	teardown(vm);
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
 		kvm_intr_vcpu_free(vm->vcpus[i]);
@@ -524,7 +533,7 @@ static int td_create(struct kvm_vm *vm)
 		return -ENOMEM;
 	}
 	pthread_mutex_lock(&vm->dev->lock); /* tdx_lock: CREATE takes the module globally */
-	st = tdh_mng_create(vm->h, 0, vm->tdr, (uint64_t)hkid);
+	st = tdh_mng_create(vm->h, kvm_thread_lp(), vm->tdr, (uint64_t)hkid);
 	pthread_mutex_unlock(&vm->dev->lock);
 	if (st) {
 		kvm_page_free(vm->dev, vm->tdr);
@@ -555,7 +564,7 @@ static int td_init(struct kvm_vm *vm, const struct td_params *tp, uint64_t *hw_e
 		uint64_t pa = kvm_page_alloc(vm->dev);
 		if (!pa)
 			return td_init_fail(vm, -ENOMEM);
-		if ((st = tdh_mng_addcx(vm->h, 0, vm->tdr, pa))) {
+		if ((st = tdh_mng_addcx(vm->h, kvm_thread_lp(), vm->tdr, pa))) {
 			kvm_page_free(vm->dev, pa);
 			return td_init_fail(vm, st == TDX_RND_NO_ENTROPY ? -EAGAIN : kvm_warn(vm, "TDH.MNG.ADDCX", st));
 		}
@@ -566,7 +575,7 @@ static int td_init(struct kvm_vm *vm, const struct td_params *tp, uint64_t *hw_e
 	if (!params)
 		return td_init_fail(vm, -ENOMEM);
 	plat_host_write(vm->h->plat, params, tp, sizeof(*tp));
-	st = tdh_mng_init(vm->h, 0, vm->tdr, params, &a);
+	st = tdh_mng_init(vm->h, kvm_thread_lp(), vm->tdr, params, &a);
 	kvm_shared_page_free(vm->dev, params);
 	if (STATUS_CLASS(st) == TDX_OPERAND_INVALID) {
 		*hw_error = st; /* the user's operand: a hint, no warning */
@@ -612,7 +621,7 @@ static int finalize_vm(struct kvm_vm *vm, struct kvm_tdx_cmd *cmd)
 	if (vm->hkid < 0 || vm->state == TD_STATE_RUNNABLE)
 		return -EINVAL;
 	/* nr_premapped is always 0 here: SEPT.ADD and PAGE.ADD happen in one call. */
-	cmd->hw_error = tdh_mr_finalize(vm->h, 0, vm->tdr);
+	cmd->hw_error = tdh_mr_finalize(vm->h, kvm_thread_lp(), vm->tdr);
 	if (STATUS_CLASS(cmd->hw_error) == TDX_OPERAND_BUSY)
 		return -EBUSY;
 	if (cmd->hw_error)

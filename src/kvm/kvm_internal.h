@@ -100,6 +100,8 @@ struct kvm_vm {
 	/* Interrupts (kvm_lapic.c, kvm_intr.c). apic_lock guards every vCPU's struct kvm_lapic
 	 * and the vcpus array against the timer thread. */
 	pthread_mutex_t apic_lock;
+	/* Linux's kvm->mmu_lock: private-page faults, conversions and zaps, one at a time */
+	pthread_mutex_t mmu_lock;
 	pthread_cond_t timer_cond; /* CLOCK_MONOTONIC; the timer thread sleeps on it */
 	pthread_t timer_thread;
 	bool timer_started, timer_stop;
@@ -140,6 +142,7 @@ struct kvm_vcpu {
 	/* Blocking in HLT and kicks (kvm_intr.c): wait_lock guards waiting and in_guest. */
 	pthread_mutex_t wait_lock;
 	pthread_cond_t wait_cond;
+	uint64_t guest_exits; /* bumped at every exit from the TD (wait_lock; wait_cond signalled) */
 	bool waiting;  /* asleep on wait_cond */
 	bool in_guest; /* inside TDH.VP.ENTER: a new interrupt needs the engine kick fn */
 	bool kick;     /* kvm_vcpu_kick() not yet answered (atomic) */
@@ -218,6 +221,12 @@ void kvm_intr_vcpu_free(struct kvm_vcpu *vcpu);
 bool kvm_intr_post(struct kvm_vcpu *vcpu, unsigned vector);
 /* KVM_RUN around TDH.VP.ENTER. */
 void kvm_intr_guest_enter(struct kvm_vcpu *vcpu);
+/* The LP of the vCPU whose thread this is (set by its first KVM_RUN; 0 for other threads):
+ * KVM's own SEAMCALLs (AUG, BLOCK, TRACK, REMOVE...) run on the calling CPU, as in Linux. */
+unsigned kvm_thread_lp(void);
+/* After TDH.MEM.TRACK: kick every vCPU inside the TD and wait until each has left it
+ * (Linux's kvm_make_all_cpus_request(KVM_REQ_OUTSIDE_GUEST_MODE)). */
+void kvm_wait_vcpus_outside_guest(struct kvm_vm *vm);
 void kvm_intr_guest_exit(struct kvm_vcpu *vcpu);
 /* A kvm_vcpu_kick() to answer: true once per kick. */
 bool kvm_intr_take_kick(struct kvm_vcpu *vcpu);

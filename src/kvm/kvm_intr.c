@@ -122,6 +122,8 @@ void kvm_intr_guest_exit(struct kvm_vcpu *v)
 {
 	pthread_mutex_lock(&v->wait_lock);
 	v->in_guest = false;
+	v->guest_exits++;
+	pthread_cond_broadcast(&v->wait_cond);
 	pthread_mutex_unlock(&v->wait_lock);
 }
 
@@ -209,4 +211,28 @@ int kvm_irq_msi(struct kvm_vm *vm, uint32_t apic_id, uint8_t vector)
 			n++;
 	}
 	return n;
+}
+
+void kvm_wait_vcpus_outside_guest(struct kvm_vm *vm)
+{
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		struct kvm_vcpu *v = vm->vcpus[i];
+		uint64_t seen;
+
+		if (!v)
+			continue;
+		pthread_mutex_lock(&v->wait_lock);
+		if (!v->in_guest) {
+			pthread_mutex_unlock(&v->wait_lock);
+			continue;
+		}
+		seen = v->guest_exits;
+		pthread_mutex_unlock(&v->wait_lock);
+		if (vm->kick_fn)
+			vm->kick_fn(vm->kick_ctx, v->id);
+		pthread_mutex_lock(&v->wait_lock);
+		while (v->in_guest && v->guest_exits == seen)
+			pthread_cond_wait(&v->wait_cond, &v->wait_lock);
+		pthread_mutex_unlock(&v->wait_lock);
+	}
 }

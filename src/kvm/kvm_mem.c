@@ -1,6 +1,7 @@
 /* Guest memory: slots with guest_memfd-like private backing, private/shared attributes,
  * KVM_TDX_INIT_MEM_REGION (Secure EPT + PAGE.ADD [+ MR.EXTEND]) and private-memory teardown. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -167,7 +168,7 @@ static unsigned attrs_rebuild(const struct kvm_vm *vm, uint64_t start, uint64_t 
 
 /* kvm_vm_ioctl_set_mem_attributes() + kvm_vm_set_mem_attributes(): private -> shared zaps the
  * private leaves of the range (kvm_arch_pre_set_memory_attributes()), their pages go back. */
-int kvm_set_memory_attributes(struct kvm_vm *vm, uint64_t gpa, uint64_t size, uint64_t attributes)
+static int set_memory_attributes(struct kvm_vm *vm, uint64_t gpa, uint64_t size, uint64_t attributes)
 {
 	struct kvm_attr_range *n;
 	uint64_t end = gpa + size;
@@ -226,7 +227,7 @@ static int map_sept(struct kvm_vm *vm, uint64_t gpa)
 			return -ENOMEM;
 		if (!(pa = kvm_page_alloc(vm->dev)))
 			return -ENOMEM;
-		st = tdh_mem_sept_add(vm->h, 0, vm->tdr, base, level, pa, &a);
+		st = tdh_mem_sept_add(vm->h, kvm_thread_lp(), vm->tdr, base, level, pa, &a);
 		if (st) {
 			kvm_page_free(vm->dev, pa);
 			if ((st & UINT64_C(0xFFFFFFFF00000000)) == TDX_OPERAND_BUSY)
@@ -259,14 +260,14 @@ static int populate_one(struct kvm_vm *vm, uint64_t gpa, const void *src, uint32
 	if ((ret = map_sept(vm, gpa)))
 		return ret;
 	plat_host_write(vm->h->plat, vm->src_page, src, KVM_PAGE);
-	st = tdh_mem_page_add(vm->h, 0, vm->tdr, gpa, pa, vm->src_page, &a);
+	st = tdh_mem_page_add(vm->h, kvm_thread_lp(), vm->tdr, gpa, pa, vm->src_page, &a);
 	if (st) /* tdx_gmem_post_populate(): no KVM_BUG_ON, the caller sees -EBUSY or -EIO */
 		return (st & UINT64_C(0xFFFFFFFF00000000)) == TDX_OPERAND_BUSY ? -EBUSY : -EIO;
 	s->populated[idx] = true;
 	vm->mapped[vm->nr_mapped++] = (struct kvm_mapped){ gpa, pa };
 	if (flags & KVM_TDX_MEASURE_MEMORY_REGION)
 		for (uint64_t off = 0; off < KVM_PAGE; off += TDX_EXTENDMR_CHUNKSIZE)
-			if ((st = tdh_mr_extend(vm->h, 0, vm->tdr, gpa + off, &a)))
+			if ((st = tdh_mr_extend(vm->h, kvm_thread_lp(), vm->tdr, gpa + off, &a)))
 				return -EIO;
 	return 0;
 }
@@ -303,7 +304,7 @@ int kvm_tdx_init_mem_region_locked(struct kvm_vcpu *vcpu, struct kvm_tdx_cmd *cm
  * TDH.MEM.PAGE.AUG of a 4 KiB guest_memfd page (no huge pages here: a 2 MiB ACCEPT then sees
  * a size mismatch and the guest accepts 4 KiB at a time). 0: mapped (or already mapped, the
  * guest retries); -EFAULT: not private guest_memfd memory (KVM's KVM_EXIT_MEMORY_FAULT). */
-int kvm_tdx_fault_private(struct kvm_vm *vm, uint64_t gpa)
+static int fault_private(struct kvm_vm *vm, uint64_t gpa)
 {
 	struct kvm_slot *s;
 	struct tdx_module_args a;
@@ -323,7 +324,7 @@ int kvm_tdx_fault_private(struct kvm_vm *vm, uint64_t gpa)
 		return -ENOMEM;
 	if ((ret = map_sept(vm, gpa)))
 		return ret == -EBUSY ? 0 : ret;
-	st = tdh_mem_page_aug(vm->h, 0, vm->tdr, gpa, 0, s->gmem[idx], &a);
+	st = tdh_mem_page_aug(vm->h, kvm_thread_lp(), vm->tdr, gpa, 0, s->gmem[idx], &a);
 	if ((st & UINT64_C(0xFFFFFFFF00000000)) == TDX_OPERAND_BUSY)
 		return 0; /* the guest faults again */
 	if (st)
@@ -364,17 +365,19 @@ static bool zap_one(struct kvm_vm *vm, const struct kvm_mapped *m)
 		unpopulate(vm, m->gpa, false);
 		return true;
 	}
-	if ((st = tdh_mem_range_block(vm->h, 0, vm->tdr, m->gpa, 0, &a))) {
+	if ((st = tdh_mem_range_block(vm->h, kvm_thread_lp(), vm->tdr, m->gpa, 0, &a))) {
 		kvm_vm_bug(vm, "TDH.MEM.RANGE.BLOCK", st);
 		return false;
 	}
-	if (vm->state == TD_STATE_RUNNABLE && (st = tdh_mem_track(vm->h, 0, vm->tdr)))
+	if (vm->state == TD_STATE_RUNNABLE && (st = tdh_mem_track(vm->h, kvm_thread_lp(), vm->tdr)))
 		kvm_vm_bug(vm, "TDH.MEM.TRACK", st); /* tdx_track() warns and goes on */
-	if ((st = tdh_mem_page_remove(vm->h, 0, vm->tdr, m->gpa, 0, &a))) {
+	else if (vm->state == TD_STATE_RUNNABLE)
+		kvm_wait_vcpus_outside_guest(vm); /* every vCPU past the old epoch before REMOVE */
+	if ((st = tdh_mem_page_remove(vm->h, kvm_thread_lp(), vm->tdr, m->gpa, 0, &a))) {
 		kvm_vm_bug(vm, "TDH.MEM.PAGE.REMOVE", st);
 		return false;
 	}
-	st = tdh_phymem_page_wbinvd(vm->h, 0, m->pa | ((uint64_t)vm->hkid << plat_hkid_shift(vm->h->plat)));
+	st = tdh_phymem_page_wbinvd(vm->h, kvm_thread_lp(), m->pa | ((uint64_t)vm->hkid << plat_hkid_shift(vm->h->plat)));
 	if (st) {
 		kvm_vm_bug(vm, "TDH.PHYMEM.PAGE.WBINVD", st);
 		return false;
@@ -392,7 +395,7 @@ void kvm_mem_zap_private(struct kvm_vm *vm)
 
 /* kvm_unmap_gfn_range() on the mirror EPT for [start, end): conversion to shared and slot
  * deletion. Leaves that could not be zapped stay listed (the VM is bugged then). */
-static void zap_range(struct kvm_vm *vm, uint64_t start, uint64_t end)
+static void zap_range_locked(struct kvm_vm *vm, uint64_t start, uint64_t end)
 {
 	unsigned k = 0;
 
@@ -425,4 +428,32 @@ void kvm_mem_free_slots(struct kvm_vm *vm)
 		free(s->populated);
 		memset(s, 0, sizeof(*s));
 	}
+}
+
+/* The locked entry points (Linux takes kvm->mmu_lock around faults, attribute changes, zaps). */
+int kvm_set_memory_attributes(struct kvm_vm *vm, uint64_t gpa, uint64_t size, uint64_t attributes)
+{
+	int r;
+
+	pthread_mutex_lock(&vm->mmu_lock);
+	r = set_memory_attributes(vm, gpa, size, attributes);
+	pthread_mutex_unlock(&vm->mmu_lock);
+	return r;
+}
+
+int kvm_tdx_fault_private(struct kvm_vm *vm, uint64_t gpa)
+{
+	int r;
+
+	pthread_mutex_lock(&vm->mmu_lock);
+	r = fault_private(vm, gpa);
+	pthread_mutex_unlock(&vm->mmu_lock);
+	return r;
+}
+
+static void zap_range(struct kvm_vm *vm, uint64_t start, uint64_t end)
+{
+	pthread_mutex_lock(&vm->mmu_lock);
+	zap_range_locked(vm, start, end);
+	pthread_mutex_unlock(&vm->mmu_lock);
 }

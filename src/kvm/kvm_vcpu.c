@@ -655,11 +655,21 @@ static uint64_t vp_enter(struct kvm_vcpu *v)
 	return ret;
 }
 
+/* This thread's vCPU LP: from its first KVM_RUN on, KVM's SEAMCALLs made on this thread
+ * (faults, conversions after its exits) run on that LP, never on another vCPU's. */
+static _Thread_local unsigned thread_lp;
+
+unsigned kvm_thread_lp(void)
+{
+	return thread_lp;
+}
+
 int kvm_vcpu_run(struct kvm_vcpu *v)
 {
 	const struct plat *p = v->vm->h->plat;
 	int r = 1;
 
+	thread_lp = v->lp;
 	if (kvm_vm_dead(v->vm))
 		return -EIO;
 	if (v->state != VCPU_TD_STATE_INITIALIZED || v->vm->state != TD_STATE_RUNNABLE) /* tdx_vcpu_pre_run() */
