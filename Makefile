@@ -72,7 +72,8 @@ fuzz: deps
 # The engine: Debian trixie's QEMU (fetched with a private apt configuration), TCG-only
 # x86_64-softmmu, with qemu/patches/series, linked with our libraries. Cached per QEMU
 # version in $(BUILD)/qemu-cache/; result $(BUILD)/qemu-system-x86_64. Not part of `make
-# check` (a cold build takes minutes); `make check-qemu` adds the engine's CLI tests.
+# check` (a cold build takes minutes); `make check-qemu` adds the engine's CLI tests and the
+# guest-side tests (tests/guest_test.sh runs the TD images built from guest/tests/).
 qemu: build
 	$(PY) tools/qemu-build.py --build $(BUILD) $(QEMU_BUILD_FLAGS)
 
@@ -81,6 +82,7 @@ QEMU_BUILD_FLAGS ?= --ovmf
 
 check-qemu: qemu
 	TDXEMU_REQUIRE_QEMU=1 tests/cli_test.sh $(BUILD)/tdxemu
+	tests/guest_test.sh $(BUILD)
 
 bench: build
 	$(BUILD)/tdxemu-bench

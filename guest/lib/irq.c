@@ -1,7 +1,7 @@
 /* The IDT: every vector goes through isr.S to td_isr_dispatch(). #VE (vector 20) asks the
  * module for the VE info (TDG.VP.VEINFO.GET); a CPUID #VE is emulated with
- * TDVMCALL<Instruction.CPUID>, anything else is fatal. Other exceptions are fatal; interrupt
- * vectors run the handler registered for them. */
+ * TDVMCALL<Instruction.CPUID>, anything else is fatal. Other exceptions are fatal; any vector
+ * with a registered handler (#VE and exceptions included) runs that handler instead. */
 #include "td.h"
 
 #define VECTOR_VE 20
@@ -81,15 +81,18 @@ void td_isr_dispatch(struct td_frame *f)
 {
 	uint64_t cr2;
 
+	/* A handler registered for #VE or an exception replaces the default (guest tests
+	 * check the delivery itself); without one #VE is the CPUID emulation, others fatal. */
+	if (f->vector < NR_VECTORS && handlers[f->vector]) {
+		handlers[f->vector](f);
+		return;
+	}
 	if (f->vector == VECTOR_VE) {
 		handle_ve(f);
 		return;
 	}
-	if (f->vector < 32 || !handlers[f->vector]) {
-		__asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
-		td_fatal(FATAL_EXCEPTION | (uint32_t)f->vector,
-			 "vCPU %u: exception/interrupt %lu (error code %#lx) at rip %#lx, rsp %#lx, cr2 %#lx",
-			 td_this_vcpu(), f->vector, f->error, f->rip, f->rsp, cr2);
-	}
-	handlers[f->vector](f);
+	__asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
+	td_fatal(FATAL_EXCEPTION | (uint32_t)f->vector,
+		 "vCPU %u: exception/interrupt %lu (error code %#lx) at rip %#lx, rsp %#lx, cr2 %#lx",
+		 td_this_vcpu(), f->vector, f->error, f->rip, f->rsp, cr2);
 }
