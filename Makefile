@@ -24,9 +24,12 @@ build: deps $(BUILD)/build.ninja
 run: qemu
 	$(BUILD)/tdxemu run
 
-check: check-layers build
+# Everything: unit and scenario tests, the CLI, then the engine (built on first use, ~10 min
+# cold): the CLI tests that launch TDs and the guest-side tests (guest/tests/).
+check: check-layers build qemu
 	$(BUILD)/tdxemu-tests
-	tests/cli_test.sh $(BUILD)/tdxemu
+	TDXEMU_REQUIRE_QEMU=1 tests/cli_test.sh $(BUILD)/tdxemu
+	tests/guest_test.sh $(BUILD)
 
 check-layers:
 	@tools/check_layers.sh
@@ -80,6 +83,7 @@ qemu: build
 # trixie's OVMF.fd comes along (build/ovmf-trixie/), the TD firmware the engine tests boot
 QEMU_BUILD_FLAGS ?= --ovmf
 
+# The engine's tests alone (make check runs them too).
 check-qemu: qemu
 	TDXEMU_REQUIRE_QEMU=1 tests/cli_test.sh $(BUILD)/tdxemu
 	tests/guest_test.sh $(BUILD)
