@@ -34,7 +34,12 @@ TD_NORETURN void td_poweroff_q35(void)
 		st = pci_write(ICH9_LPC_DEVFN, ICH9_LPC_ACPI_CNTL, 1, ICH9_LPC_ACPI_CNTL_ACPI_EN);
 	if (!st)
 		st = td_io_out(TD_PMBASE + PM1_CNT_OFF, 2, PM1_CNT_SLP_EN | QEMU_S5_SLP_TYP << PM1_CNT_SLP_TYP_SHIFT);
-	td_fatal(FATAL_POWEROFF, "ACPI S5 did not power the TD off (last TDVMCALL status %#lx)", st);
+	if (st)
+		td_fatal(FATAL_POWEROFF, "ACPI S5 could not be requested (TDVMCALL status %#lx)", st);
+	/* QEMU powers off from its main loop, a moment after the write: wait for it halted (with
+	 * interrupts blocked only its pause of the vCPUs wakes this), as firmware dead-loops */
+	for (;;)
+		td_hlt(true);
 }
 
 void td_start(uint32_t vcpu, uint64_t hob, uint32_t gpaw);

@@ -352,6 +352,11 @@ void td_launch_kick(struct td_launch *l, unsigned vcpu)
 		kvm_vcpu_kick(l->vcpu[vcpu]);
 }
 
+int td_launch_irq_msi(struct td_launch *l, uint32_t apic_id, uint8_t vector)
+{
+	return kvm_irq_msi(l->vm, apic_id, vector);
+}
+
 uint64_t td_launch_guest_tsc(const struct td_launch *l)
 {
 	return kvm_vm_guest_tsc(l->vm);

@@ -76,6 +76,9 @@ unsigned td_launch_nr_vcpus(const struct td_launch *l);
 /* The engine wants vCPU `vcpu`'s thread back (any thread): a KVM_RUN blocked in HLT returns,
  * one in the engine leaves at its next exit (KVM_EXIT_INTR, td_launch_run() returns 0). */
 void td_launch_kick(struct td_launch *l, unsigned vcpu);
+/* An interrupt from the engine's device model (IOAPIC, MSI), as KVM_SIGNAL_MSI: fixed
+ * delivery to x2APIC ID apic_id (0xFFFFFFFF: every vCPU). The number of vCPUs it reached. */
+int td_launch_irq_msi(struct td_launch *l, uint32_t apic_id, uint8_t vector);
 /* The TD's TSC as KVM's LAPIC timer counts it (the engine's RDTSC reads this). */
 uint64_t td_launch_guest_tsc(const struct td_launch *l);
 /* Physical address bits of the simulated host below its KeyID bits: an HPA from translate()
