@@ -6,7 +6,9 @@
  *    the no-op leaf TDH.SYS.LP.SHUTDOWN as the bare dispatch cost.
  * 3. kvm: KVM_TDX_INIT_MEM_REGION per MiB (measured and not) and the TD create+destroy cycle
  *    through the KVM API, against the raw host-wrapper path (td_build) doing the same
- *    SEAMCALLs without KVM's bookkeeping. */
+ *    SEAMCALLs without KVM's bookkeeping.
+ * 4. engine: the engine (QEMU TCG in TD mode) against the same guest as a plain TCG VM,
+ *    TDCALL and TDVMCALL round trips, the demo TD's boot time (engine.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,7 @@
 #include "vmm/td_build.h"
 #include "vmm/tdvf.h"
 #include "kvm/kvm.h"
+#include "bench_engine.h"
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <stdbool.h>
@@ -522,7 +525,7 @@ static int bench_kvm(int runs, uint64_t mib)
 	return 0;
 }
 
-/* `tdxemu-bench [--quick] [section...]`: sections sysrd, bringup, measure, aug, kvm (all by
+/* `tdxemu-bench [--quick] [section...]`: sections sysrd, bringup, measure, aug, kvm, engine (all by
  * default), so that one figure can be profiled alone. */
 static bool want(int argc, char **argv, int first, const char *name)
 {
@@ -536,15 +539,16 @@ static bool want(int argc, char **argv, int first, const char *name)
 
 int main(int argc, char **argv)
 {
-	int runs_64g = 5, runs_1t = 3, runs_kvm = 7, first = 1;
+	int runs_64g = 5, runs_1t = 3, runs_kvm = 7, runs_engine = 3, first = 1;
 	uint64_t kvm_mib = 8;
 
 	if (argc > 1 && !strcmp(argv[1], "--quick"))
-		runs_64g = 3, runs_1t = 0, runs_kvm = 3, kvm_mib = 2, first = 2;
+		runs_64g = 3, runs_1t = 0, runs_kvm = 3, kvm_mib = 2, runs_engine = 1, first = 2;
 	for (int i = first; i < argc; i++)
 		if (strcmp(argv[i], "sysrd") && strcmp(argv[i], "bringup") && strcmp(argv[i], "measure") &&
-		    strcmp(argv[i], "aug") && strcmp(argv[i], "kvm")) {
-			fprintf(stderr, "tdxemu-bench: unknown section '%s' (sysrd, bringup, measure, aug, kvm)\n", argv[i]);
+		    strcmp(argv[i], "aug") && strcmp(argv[i], "kvm") && strcmp(argv[i], "engine")) {
+			fprintf(stderr, "tdxemu-bench: unknown section '%s' (sysrd, bringup, measure, aug, kvm, engine)\n",
+				argv[i]);
 			return 2;
 		}
 	printf("tdxemu bench (medians; baselines measured in the same run)\n");
@@ -562,6 +566,8 @@ int main(int argc, char **argv)
 	if (want(argc, argv, first, "aug") && bench_aug(runs_64g))
 		return 1;
 	if (want(argc, argv, first, "kvm") && bench_kvm(runs_kvm, kvm_mib))
+		return 1;
+	if (want(argc, argv, first, "engine") && bench_engine(runs_engine))
 		return 1;
 	if (want(argc, argv, first, "bringup") && runs_1t &&
 	    (bench_bringup("1T", 1ull << 40, false, runs_1t) || bench_bringup("1T", 1ull << 40, true, runs_1t)))

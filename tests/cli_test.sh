@@ -163,6 +163,15 @@ chmod -x "$tmp/run/qemu-system-x86_64"
 expect run-engine-not-executable 1 'no engine at .*\(Permission denied\)' -- run -version
 BIN=$real_bin
 
+# tdxemu-bench's engine section without an engine: a clear skip line, exit 0.
+benchbin=$(dirname "$BIN")/tdxemu-bench
+if [ -x "$benchbin" ]; then
+	out=$(TDXEMU_ENGINE=$tmp/no-engine "$benchbin" engine 2>&1); rc=$?
+	if [ "$rc" = 0 ] && grep -qE "^engine: skipped, no engine at $tmp/no-engine " <<<"$out"; then
+		echo "ok   bench-engine-skip"; pass=$((pass + 1))
+	else echo "FAIL bench-engine-skip: exit $rc, output: $out"; fail=$((fail + 1)); fi
+fi
+
 # The real engine (make qemu): its -version names the module profiles of the library it links,
 # which must be the ones this tdxemu knows; QEMU's own errors and exit codes come through.
 engine=$(dirname "$BIN")/qemu-system-x86_64
@@ -259,6 +268,23 @@ if [ -x "$engine" ]; then
 		fi
 	elif [ -n "${TDXEMU_REQUIRE_QEMU:-}" ]; then
 		echo "FAIL run-qemu-td-ovmf-trixie-shell: no $ovmf_tx ('make qemu' fetches it)"; fail=$((fail + 1))
+	fi
+	# make bench's engine section: the bench guest (build/bench-td.fd) boots as a TD and as a
+	# plain q35 guest (its dual-mode reset path), runs every phase and powers off; the
+	# figures are measured, so only their presence and form are checked.
+	if [ -x "$benchbin" ]; then
+		timeout 300 "$benchbin" --quick engine >"$tmp/bench.log" 2>&1
+		rc=$?
+		bench_ok=1
+		[ "$rc" = 0 ] || { echo "FAIL bench-engine: exit $rc (want 0)"; bench_ok=0; }
+		for pat in '^    TD [0-9]+ Minsn/s \(guest TSC: [0-9]+\), plain TCG [0-9]+ Minsn/s: [0-9.]+x  goal >= 0\.90x  (PASS|MISS)$' \
+			'^  TDCALL TDG\.VP\.INFO round trip: [0-9.]+ us \(guest TSC: [0-9.]+ us\)  goal <= 0\.5 us  (PASS|MISS)$' \
+			'^  TDVMCALL<Instruction\.IO> OUT 0x3FF: [0-9.]+ us \(plain TCG OUT: [0-9.]+ us, [0-9.]+x\)  goal <= 2 us  (PASS|MISS)$' \
+			'^  demo TD boot to ACPI S5 \(tdxemu run, 2 vCPUs\): [0-9.]+ s wall$'; do
+			grep -qE -- "$pat" "$tmp/bench.log" || { echo "FAIL bench-engine: no line /$pat/"; bench_ok=0; }
+		done
+		if [ $bench_ok = 1 ]; then echo "ok   bench-engine"; pass=$((pass + 1)); else
+			sed 's/^/    /' "$tmp/bench.log" | head -20; fail=$((fail + 1)); fi
 	fi
 elif [ -n "${TDXEMU_REQUIRE_QEMU:-}" ]; then
 	echo "FAIL run-qemu: no engine at $engine (TDXEMU_REQUIRE_QEMU is set)"; fail=$((fail + 1))

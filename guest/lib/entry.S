@@ -15,12 +15,14 @@
 #define CR4_PAE 0x20
 #define PD_ENTRIES_4G 2048 /* 4 page directories of 512 2 MiB pages */
 
+#ifndef TD_CUSTOM_RESET_VECTOR /* an image with its own reset path includes this file */
 	.section .resetvec, "ax"
 	.code32
 	.globl td_reset_vector
 td_reset_vector:
 	jmp td_entry32
 	.balign 16, 0xcc
+#endif
 
 	.section .text.entry32, "ax"
 	.code32
