@@ -322,3 +322,54 @@ TEST(fixture_td1_map_add_and_aug)
 	CHECK(fx_td1_down(&f, &t, 0));
 	fx_destroy(&f);
 }
+
+/* The engine's TDCALL fast path: register-only leaves are served in place with the same
+ * result as through the VM exit; anything else (VP.VMCALL, leaves touching memory) declines. */
+struct fast_guest {
+	uint64_t info_rcx, info_r9, info_rax, unknown_rax;
+	bool vmcall_fast, report_fast, info_fast, unknown_fast;
+};
+
+static void fast_run(void *ctx, struct plat *p, unsigned lp, uint64_t tag, struct plat_guest_regs *r,
+		     const struct plat_guest_mem *mem, struct plat_guest_exit *ex)
+{
+	struct fast_guest *g = ctx;
+	struct plat_guest_regs q = *r;
+
+	q.gpr[GPR_RAX] = TDG_VP_INFO_LEAF;
+	g->info_fast = mem->tdcall_fast(mem->ctx, &q);
+	g->info_rax = q.gpr[GPR_RAX], g->info_rcx = q.gpr[GPR_RCX], g->info_r9 = q.gpr[9];
+	q.gpr[GPR_RAX] = TDG_VP_VMCALL_LEAF;
+	g->vmcall_fast = mem->tdcall_fast(mem->ctx, &q);
+	q.gpr[GPR_RAX] = TDG_MR_REPORT_LEAF;
+	g->report_fast = mem->tdcall_fast(mem->ctx, &q);
+	q.gpr[GPR_RAX] = TDG_VP_INFO_LEAF | (UINT64_C(1) << 40); /* reserved RAX bits */
+	g->unknown_fast = mem->tdcall_fast(mem->ctx, &q);
+	g->unknown_rax = q.gpr[GPR_RAX];
+	vmcall(r, ex, 0x10, 0);
+}
+
+static const struct plat_guest_engine fast_engine = { fast_run };
+
+TEST(vp_enter_tdcall_fast_path)
+{
+	struct fx f;
+	struct fx_td1 t;
+	struct fast_guest g = { 0 };
+	struct tdx_regs io;
+
+	REQUIRE(fx_create(&f));
+	REQUIRE(fx_td1_up(&f, &t, true));
+	plat_set_guest_engine(f.p, &fast_engine, &g);
+	CHECK_EQ(enter(&f, 0, t.vp[0], &io), VMEXIT_REASON_TDCALL);
+	CHECK(g.info_fast);
+	CHECK_EQ(g.info_rax, TDX_SUCCESS);
+	CHECK_EQ(g.info_rcx, 48u); /* GPAW */
+	CHECK_EQ(g.info_r9, 0u);   /* VCPU_INDEX */
+	CHECK(!g.vmcall_fast);
+	CHECK(!g.report_fast);
+	CHECK(g.unknown_fast); /* still register-only: the dispatcher's own refusal */
+	CHECK_EQ(g.unknown_rax, TDX_OPERAND_INVALID | OPERAND_ID_RAX);
+	CHECK(fx_td1_down(&f, &t, 0));
+	fx_destroy(&f);
+}

@@ -1,6 +1,8 @@
 /* The TDCALL dispatcher: every TDG leaf of the ABI (data/abi/tdcall-leaves.json) names its
  * handler here as TDG_HANDLER_<LEAF>; a leaf added to the data without an entry fails to
  * compile. NULL means "not served by this build": the guest gets TDX_OPERAND_INVALID + RAX. */
+#include <assert.h>
+
 #include "td_guest.h"
 
 #define TDG_HANDLER_TDG_VP_VMCALL tdg_vp_vmcall
@@ -57,4 +59,35 @@ void td_guest_tdcall(struct td_guest *g)
 	rax = td_guest_host_priority_status(g, e->handler(g));
 	if (!g->exit_to_vmm && !g->ept_violation && !g->tdcall_pending)
 		g->regs->gpr[GPR_RAX] = rax;
+}
+
+/* Leaves that read or write only the vCPU's registers and the module's own state: never guest
+ * memory, never a TD exit, never an injected event or a pending (interrupted) TDCALL. */
+static bool register_only_leaf(uint64_t leaf)
+{
+	switch (leaf) {
+	case TDG_VP_INFO_LEAF:
+	case TDG_VP_VEINFO_GET_LEAF:
+	case TDG_VM_RD_LEAF:
+	case TDG_SYS_RD_LEAF:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* The engine's fast path: one of the leaves above served without the engine leaving the
+ * guest; the others take the TDCALL VM exit and run_guest_loop() serves them. */
+bool td_guest_tdcall_fast(void *ctx, struct plat_guest_regs *regs)
+{
+	struct td_guest *g = ctx;
+	struct plat_guest_regs *outer = g->regs;
+
+	if (!register_only_leaf(regs->gpr[GPR_RAX] & TDCALL_LEAF_MASK))
+		return false;
+	g->regs = regs;
+	td_guest_tdcall(g);
+	g->regs = outer;
+	assert(!g->exit_to_vmm && !g->ept_violation && !g->tdcall_pending);
+	return true;
 }

@@ -67,6 +67,8 @@ static inline bool td_guest_no_rbp_mod(const struct td_guest *g)
  * the VMM (g->exit_to_vmm). Unknown leaves, unsupported versions and reserved bits of RAX
  * give TDX_OPERAND_INVALID + RAX, as for a leaf the real module does not know. */
 void td_guest_tdcall(struct td_guest *g);
+/* plat_guest_mem.tdcall_fast (ctx: the struct td_guest of the running vCPU). */
+bool td_guest_tdcall_fast(void *ctx, struct plat_guest_regs *regs);
 /* Is `leaf` served by this module build (for tests and `module info`)? */
 bool td_guest_leaf_implemented(unsigned leaf);
 

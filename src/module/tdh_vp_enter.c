@@ -213,7 +213,8 @@ static uint64_t run_guest_loop(struct vp_enter *c, struct plat_guest_regs *g, st
 {
 	struct td_guest *tg = &c->g;
 	struct plat_guest_mem mem = { .translate = td_guest_translate, .intr_pending = td_vapic_intr_pending,
-				      .intr_ack = td_vapic_intr_ack, .apic_msr = td_vapic_msr, .ctx = tg,
+				      .intr_ack = td_vapic_intr_ack, .apic_msr = td_vapic_msr,
+				      .tdcall_fast = td_guest_tdcall_fast, .ctx = tg,
 				      .shared_bit = td_guest_shared_bit(c->g.tdcs), .keyid = c->g.tdr->hkid,
 				      .flush_tlb = c->flush_tlb };
 

@@ -286,6 +286,11 @@ struct plat_guest_mem {
 	int (*intr_pending)(void *ctx);
 	void (*intr_ack)(void *ctx, int vector);
 	bool (*apic_msr)(void *ctx, uint32_t msr, bool write, uint64_t *val);
+	/* Optional fast path for a TDCALL the engine decoded (64-bit, CPL 0): regs holds the
+	 * guest's GPRs (rip/rflags/sys unused). true: the module served it in place (regs updated,
+	 * the guest goes on after the TDCALL, no VM exit); false: take the TDCALL VM exit as
+	 * usual. Same result either way, only faster for leaves that touch nothing but registers. */
+	bool (*tdcall_fast)(void *ctx, struct plat_guest_regs *regs);
 	void *ctx;
 	uint64_t shared_bit; /* GPA bit GPAW-1 */
 	unsigned keyid;      /* the TD's private KeyID */
