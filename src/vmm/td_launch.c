@@ -441,6 +441,11 @@ uint64_t td_launch_shared_bit(const struct td_launch *l)
 	return UINT64_C(1) << (LAUNCH_GPAW_BITS - 1);
 }
 
+bool td_launch_tracing(const struct td_launch *l)
+{
+	return l->trace;
+}
+
 unsigned td_launch_nr_vcpus(const struct td_launch *l)
 {
 	return l->nr_vcpus;

@@ -108,7 +108,10 @@ void td_launch_exit_host(struct plat_guest_exit *ex);
 /* The vCPU triple-faulted (shutdown). */
 void td_launch_exit_triple_fault(struct plat_guest_exit *ex);
 
-/* Counters for tests and the log. */
+/* TDXEMU_TRACE-style logging of every TDCALL is on: the engine then takes every TDCALL as a
+ * VM exit (no fast path), so each one is seen and logged. */
+bool td_launch_tracing(const struct td_launch *l);
+/* Counters for tests and the log (tdcalls: those that left the engine). */
 struct td_launch_stats {
 	uint64_t tdcalls, tdvmcalls, pio, mmio, ept_faults, kvm_runs, get_quotes;
 };
