@@ -1,4 +1,5 @@
 /* Host construction: configuration, KeyID partitioning, logical processors, MSRs, CPUID. */
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -266,15 +267,34 @@ static unsigned order_base_2(unsigned v)
 	return s;
 }
 
+/* The LP's MSRs are kept sorted by index: every TD entry and exit reads and writes dozens. */
+static unsigned lp_msr_slot(const struct plat_lp *lp, uint32_t index)
+{
+	unsigned lo = 0, hi = lp->nr_msrs;
+
+	while (lo < hi) {
+		unsigned mid = (lo + hi) / 2;
+		if (lp->msrs[mid].index < index)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo; /* the entry for index, or where it goes */
+}
+
 static void lp_set_msr(struct plat_lp *lp, uint32_t index, uint64_t value)
 {
-	for (unsigned i = 0; i < lp->nr_msrs; i++)
-		if (lp->msrs[i].index == index) {
-			lp->msrs[i].value = value;
-			return;
-		}
-	if (lp->nr_msrs < PLAT_MAX_MSRS)
-		lp->msrs[lp->nr_msrs++] = (struct plat_msr){ index, value };
+	unsigned i = lp_msr_slot(lp, index);
+
+	if (i < lp->nr_msrs && lp->msrs[i].index == index) {
+		lp->msrs[i].value = value;
+		return;
+	}
+	/* a full table is our bug (PLAT_MAX_MSRS too small for the model), not the guest's */
+	assert(lp->nr_msrs < PLAT_MAX_MSRS);
+	memmove(&lp->msrs[i + 1], &lp->msrs[i], (lp->nr_msrs - i) * sizeof(lp->msrs[0]));
+	lp->msrs[i] = (struct plat_msr){ index, value };
+	lp->nr_msrs++;
 }
 
 static void init_lps(struct plat *p)
@@ -472,12 +492,12 @@ void plat_cpuid_override(struct plat *p, unsigned lpi, uint32_t leaf, uint32_t s
 int plat_rdmsr(const struct plat *p, unsigned lpi, uint32_t msr, uint64_t *val)
 {
 	const struct plat_lp *lp = &p->lps[lpi];
+	unsigned i = lp_msr_slot(lp, msr);
 
-	for (unsigned i = 0; i < lp->nr_msrs; i++)
-		if (lp->msrs[i].index == msr) {
-			*val = lp->msrs[i].value;
-			return 0;
-		}
+	if (i < lp->nr_msrs && lp->msrs[i].index == msr) {
+		*val = lp->msrs[i].value;
+		return 0;
+	}
 	return -1; /* #GP on a real CPU */
 }
 
