@@ -107,15 +107,7 @@ TD_NORETURN void td_main(const struct td_boot *b)
 {
 	struct td_info info;
 
-	gt_image = td_log_prefix = "accept_convert";
-	td_idt_init();
-	td_idt_load();
-	if (b->vcpu != 0)
-		for (;;)
-			td_hlt(true);
-	if (td_vp_info(&info) != TDX_SUCCESS)
-		td_fatal(GT_FATAL_FAILED, "TDG.VP.INFO failed");
-	td_paging_shared_init(info.gpaw);
+	gt_start_paged("accept_convert", b, &info);
 	case_unaccepted_access(&info);
 	case_accept_twice();
 	case_convert();

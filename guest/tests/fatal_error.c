@@ -6,12 +6,7 @@
 
 TD_NORETURN void td_main(const struct td_boot *b)
 {
-	gt_image = td_log_prefix = "fatal_error";
-	td_idt_init();
-	td_idt_load();
-	if (b->vcpu != 0)
-		for (;;)
-			td_hlt(true);
+	gt_start("fatal_error", b);
 	td_printf("TEST fatal_error.report: reporting error code %#x\n", FATAL_CODE);
 	td_fatal(FATAL_CODE, "guest test: deliberate fatal error");
 }

@@ -82,3 +82,21 @@ void gt_wrmsr(uint32_t msr, uint64_t v)
 {
 	__asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "memory");
 }
+
+void gt_start(const char *image, const struct td_boot *b)
+{
+	gt_image = td_log_prefix = image;
+	td_idt_init();
+	td_idt_load();
+	if (b->vcpu != 0)
+		for (;;)
+			td_hlt(true);
+}
+
+void gt_start_paged(const char *image, const struct td_boot *b, struct td_info *info)
+{
+	gt_start(image, b);
+	if (td_vp_info(info) != TDX_SUCCESS)
+		td_fatal(GT_FATAL_FAILED, "TDG.VP.INFO failed");
+	td_paging_shared_init(info->gpaw);
+}

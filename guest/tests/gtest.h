@@ -12,6 +12,11 @@
 
 extern const char *gt_image; /* set by each image before gt_case() */
 
+/* The common start of a single-vCPU test image: names it, loads the IDT and parks every vCPU
+ * but 0 (halted with interrupts blocked; QEMU's power-off wakes them). */
+void gt_start(const char *image, const struct td_boot *b);
+/* gt_start() and TDG.VP.INFO into *info, then the shared-memory window set up. */
+void gt_start_paged(const char *image, const struct td_boot *b, struct td_info *info);
 void gt_case(const char *name);                          /* start a case */
 bool gt_check(bool ok, const char *fmt, ...) TD_PRINTF(2, 3); /* FAIL line when !ok */
 bool gt_status(const char *what, uint64_t got, uint64_t want);   /* exact TDX/TDVMCALL status */

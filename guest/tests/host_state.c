@@ -79,12 +79,7 @@ TD_NORETURN void td_main(const struct td_boot *b)
 	uint32_t v, out[4];
 	struct td_regs r;
 
-	gt_image = td_log_prefix = "host_state";
-	td_idt_init();
-	td_idt_load();
-	if (b->vcpu != 0)
-		for (;;)
-			td_hlt(true);
+	gt_start("host_state", b);
 	gt_case("native_msrs_xcr0");
 	xcr0 = enable_xsave();
 	for (unsigned i = 0; i < NR_MSRS; i++)

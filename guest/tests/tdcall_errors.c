@@ -92,15 +92,7 @@ TD_NORETURN void td_main(const struct td_boot *b)
 {
 	struct td_info info;
 
-	gt_image = td_log_prefix = "tdcall_errors";
-	td_idt_init();
-	td_idt_load();
-	if (b->vcpu != 0)
-		for (;;)
-			td_hlt(true);
-	if (td_vp_info(&info) != TDX_SUCCESS)
-		td_fatal(GT_FATAL_FAILED, "TDG.VP.INFO failed");
-	td_paging_shared_init(info.gpaw);
+	gt_start_paged("tdcall_errors", b, &info);
 	case_unknown_leaf();
 	case_accept();
 	case_vmcall_gpr_select();

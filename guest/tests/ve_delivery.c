@@ -105,12 +105,7 @@ static void case_no_ve_info(void)
 
 TD_NORETURN void td_main(const struct td_boot *b)
 {
-	gt_image = td_log_prefix = "ve_delivery";
-	td_idt_init();
-	td_idt_load();
-	if (b->vcpu != 0)
-		for (;;)
-			td_hlt(true);
+	gt_start("ve_delivery", b);
 	td_irq_set(VECTOR_VE, ve_handler);
 	case_no_ve_info();
 	case_cpuid();
