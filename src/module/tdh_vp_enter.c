@@ -35,6 +35,7 @@ struct vp_enter {
 	struct td_guest g;
 	uint16_t epoch_slot;
 	bool flush_tlb; /* the vCPU's last epoch is not the TD's: its TLB entries may be stale */
+	struct plat_guest_sys sys_at_entry; /* what gprs_load() read: unchanged fields need no write */
 	bool td_dead;   /* a machine check made the TD FATAL (on this LP or another) */
 };
 
@@ -125,7 +126,7 @@ static const struct {
 	{ VMCS(GUEST_IDTR_BASE), SYS(idtr_base) }, { VMCS(GUEST_IDTR_LIMIT), SYS(idtr_limit) },
 };
 
-static void gprs_load(const struct vp_enter *c, struct plat_guest_regs *g)
+static void gprs_load(struct vp_enter *c, struct plat_guest_regs *g)
 {
 	memset(g, 0, sizeof(*g));
 	for (unsigned i = 0; i < 16; i++)
@@ -137,6 +138,7 @@ static void gprs_load(const struct vp_enter *c, struct plat_guest_regs *g)
 		uint64_t v = tdvps_vmcs_get(&c->g.pg, sys_fields[i].vmcs_idx, 0);
 		memcpy((uint8_t *)&g->sys + sys_fields[i].off, &v, sizeof(v));
 	}
+	c->sys_at_entry = g->sys;
 }
 
 static void gprs_save(const struct vp_enter *c, const struct plat_guest_regs *g)
@@ -149,8 +151,11 @@ static void gprs_save(const struct vp_enter *c, const struct plat_guest_regs *g)
 	tdvps_vmcs_put(&c->g.pg, MD_TD_VMCS_FIELDS_GUEST_RIP_IDX, 0, g->rip);
 	tdvps_vmcs_put(&c->g.pg, MD_TD_VMCS_FIELDS_GUEST_RFLAGS_IDX, 0, g->rflags);
 	for (unsigned i = 0; i < sizeof(sys_fields) / sizeof(sys_fields[0]); i++) {
-		uint64_t v;
+		uint64_t v, was;
 		memcpy(&v, (const uint8_t *)&g->sys + sys_fields[i].off, sizeof(v));
+		memcpy(&was, (const uint8_t *)&c->sys_at_entry + sys_fields[i].off, sizeof(was));
+		if (v == was)
+			continue; /* the TD VMCS holds it already (the guest did not change it) */
 		tdvps_vmcs_put(&c->g.pg, sys_fields[i].vmcs_idx, 0, v);
 	}
 }

@@ -117,8 +117,12 @@ static void put(const struct tdvps_pages *pg, const struct md_field_desc *d, uns
 	uint32_t off = vmcs ? d->offset + 8u * e : tdvps_store_offset(d->offset) + d->elem_bytes * e;
 	void *p = tdvps_store(pg, off);
 
-	if (p)
-		memcpy(p, &v, vmcs ? 8u : d->elem_bytes);
+	if (!p)
+		return;
+	if (vmcs || d->elem_bytes == 8) /* the common case as a constant-size copy: one store */
+		memcpy(p, &v, 8);
+	else
+		memcpy(p, &v, d->elem_bytes);
 }
 
 static uint64_t get(const struct tdvps_pages *pg, const struct md_field_desc *d, unsigned e, bool vmcs)
@@ -127,8 +131,12 @@ static uint64_t get(const struct tdvps_pages *pg, const struct md_field_desc *d,
 	const void *p = tdvps_store(pg, off);
 	uint64_t v = 0;
 
-	if (p)
-		memcpy(&v, p, vmcs ? 8u : d->elem_bytes);
+	if (!p)
+		return 0;
+	if (vmcs || d->elem_bytes == 8)
+		memcpy(&v, p, 8);
+	else
+		memcpy(&v, p, d->elem_bytes);
 	return v;
 }
 

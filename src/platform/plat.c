@@ -267,34 +267,28 @@ static unsigned order_base_2(unsigned v)
 	return s;
 }
 
-/* The LP's MSRs are kept sorted by index: every TD entry and exit reads and writes dozens. */
+/* The LP's MSRs in a small hash table: every TD entry and exit reads and writes dozens. */
 static unsigned lp_msr_slot(const struct plat_lp *lp, uint32_t index)
 {
-	unsigned lo = 0, hi = lp->nr_msrs;
+	unsigned h = (unsigned)((index * UINT32_C(0x9E3779B1)) >> 25) % PLAT_MSR_BUCKETS;
 
-	while (lo < hi) {
-		unsigned mid = (lo + hi) / 2;
-		if (lp->msrs[mid].index < index)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo; /* the entry for index, or where it goes */
+	while (lp->msr_used[h] && lp->msrs[h].index != index)
+		h = (h + 1) % PLAT_MSR_BUCKETS;
+	return h; /* the entry for index, or the free slot where it goes */
 }
 
 static void lp_set_msr(struct plat_lp *lp, uint32_t index, uint64_t value)
 {
-	unsigned i = lp_msr_slot(lp, index);
+	unsigned h = lp_msr_slot(lp, index);
 
-	if (i < lp->nr_msrs && lp->msrs[i].index == index) {
-		lp->msrs[i].value = value;
-		return;
+	if (!lp->msr_used[h]) {
+		/* a full table is our bug (PLAT_MAX_MSRS too small for the model), not the guest's */
+		assert(lp->nr_msrs < PLAT_MAX_MSRS);
+		lp->msr_used[h] = true;
+		lp->msrs[h].index = index;
+		lp->nr_msrs++;
 	}
-	/* a full table is our bug (PLAT_MAX_MSRS too small for the model), not the guest's */
-	assert(lp->nr_msrs < PLAT_MAX_MSRS);
-	memmove(&lp->msrs[i + 1], &lp->msrs[i], (lp->nr_msrs - i) * sizeof(lp->msrs[0]));
-	lp->msrs[i] = (struct plat_msr){ index, value };
-	lp->nr_msrs++;
+	lp->msrs[h].value = value;
 }
 
 static void init_lps(struct plat *p)
@@ -492,10 +486,10 @@ void plat_cpuid_override(struct plat *p, unsigned lpi, uint32_t leaf, uint32_t s
 int plat_rdmsr(const struct plat *p, unsigned lpi, uint32_t msr, uint64_t *val)
 {
 	const struct plat_lp *lp = &p->lps[lpi];
-	unsigned i = lp_msr_slot(lp, msr);
+	unsigned h = lp_msr_slot(lp, msr);
 
-	if (i < lp->nr_msrs && lp->msrs[i].index == msr) {
-		*val = lp->msrs[i].value;
+	if (lp->msr_used[h]) {
+		*val = lp->msrs[h].value;
 		return 0;
 	}
 	return -1; /* #GP on a real CPU */

@@ -12,6 +12,8 @@
 #define PAGES_PER_CHUNK (CHUNK_SIZE >> PLAT_PAGE_SHIFT)
 #define PLAT_MAX_KEYIDS 1024
 #define PLAT_MAX_MSRS 64
+#define PLAT_MSR_BUCKETS 128 /* open addressing, at most half full */
+_Static_assert(PLAT_MSR_BUCKETS >= 2 * PLAT_MAX_MSRS, "the MSR hash stays at most half full");
 #define PLAT_MAX_CPUID_OVERRIDES 16
 
 /* Per-page metadata word: KeyID of the last write (bits 15:0) and flags. */
@@ -53,7 +55,8 @@ struct plat_lp {
 	uint32_t x2apic_id;
 	atomic_bool vmx_on;
 	atomic_flag in_seam; /* an LP executes one SEAMCALL at a time */
-	struct plat_msr msrs[PLAT_MAX_MSRS];
+	struct plat_msr msrs[PLAT_MSR_BUCKETS]; /* hashed by index; used[] marks the filled slots */
+	bool msr_used[PLAT_MSR_BUCKETS];
 	unsigned nr_msrs;
 	struct plat_cpuid_override cpuid_ovr[PLAT_MAX_CPUID_OVERRIDES];
 	unsigned nr_cpuid_ovr;
