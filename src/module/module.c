@@ -5,6 +5,7 @@
 
 #include "module.h"
 #include "module_internal.h"
+#include "td_exit.h"
 
 /* Every SEAMCALL leaf of the ABI must name its handler here: MODULE_HANDLER_<LEAF>.
  * A leaf added to data/abi without an entry fails to compile. Leaves whose handler
@@ -161,6 +162,7 @@ int module_install(struct plat *p, const char *profile, char *err, size_t errlen
 	}
 	m->plat = p;
 	m->profile = prof;
+	td_exit_features_init(m);
 	atomic_init(&m->sys_state, SYSINIT_PENDING);
 	for (unsigned i = 0; i < TDMR_MAX; i++)
 		atomic_flag_clear(&m->tdmr[i].lock);

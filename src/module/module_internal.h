@@ -13,6 +13,7 @@
 #include "abi_profiles.h"
 #include "abi_status.h"
 #include "abi_structs.h"
+#include "td_exit_state.h"
 #include "tdx_arch.h"
 #include "platform.h"
 
@@ -99,6 +100,9 @@ uint64_t module_check_cpuid_maxval(struct tdx_module *m, unsigned lp);
 struct tdx_module {
 	struct plat *plat;
 	const struct module_profile_desc *profile;
+	/* Per TD feature of the TD-exit table, the first CPUID lookup entry that can hold it (-1:
+	 * none): every TD entry asks, the profile's table never changes (td_exit.c). */
+	int td_feature_lookup[TD_FEATURE_COUNT];
 	struct plat_sysinfo sysinfo; /* copied from the SEAMLDR at TDH.SYS.INIT */
 
 	struct sharex_lock global_lock;

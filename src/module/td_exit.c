@@ -26,21 +26,45 @@ static void guest_put(const struct tdvps_pages *pg, const struct td_exit_state_i
 		tdvps_put(pg, it->guest_idx, it->guest_elem, v);
 }
 
+static bool lookup_matches(const struct cpuid_lookup_desc *l, const struct td_feature_desc *d)
+{
+	return l->leaf == d->leaf && (l->subleaf == CPUID_SUBLEAF_NA || l->subleaf == d->subleaf);
+}
+
+void td_exit_features_init(struct tdx_module *m)
+{
+	const struct cpuid_tables *ct = m->profile->cpuid;
+
+	for (unsigned f = 0; f < TD_FEATURE_COUNT; f++) {
+		m->td_feature_lookup[f] = -1;
+		for (unsigned i = 0; i < ct->num_lookup && m->td_feature_lookup[f] < 0; i++)
+			if (lookup_matches(&ct->lookup[i], &td_features[f]))
+				m->td_feature_lookup[f] = (int)i;
+	}
+}
+
+static bool feature_in(const struct td_feature_desc *d, const struct cpuid_regs *r)
+{
+	return (r->eax & d->mask[0]) || (r->ebx & d->mask[1]) || (r->ecx & d->mask[2]) || (r->edx & d->mask[3]);
+}
+
 bool td_has_feature(const struct tdx_module *m, const struct tdcs *tdcs, enum td_feature f)
 {
 	const struct cpuid_tables *ct = m->profile->cpuid;
 	const struct td_feature_desc *d = &td_features[f];
+	int first = m->td_feature_lookup[f];
 
 	if (f == TD_FEATURE_NONE)
 		return false;
 	if (d->attributes)
 		return (tdcs->attributes & d->attributes) != 0;
-	for (unsigned i = 0; i < ct->num_lookup; i++) {
-		const struct cpuid_regs *r = &tdcs->cpuid_values[i];
-		if (!tdcs->cpuid_valid[i] || ct->lookup[i].leaf != d->leaf ||
-		    (ct->lookup[i].subleaf != CPUID_SUBLEAF_NA && ct->lookup[i].subleaf != d->subleaf))
-			continue;
-		return (r->eax & d->mask[0]) || (r->ebx & d->mask[1]) || (r->ecx & d->mask[2]) || (r->edx & d->mask[3]);
+	if (first < 0)
+		return false;
+	if (tdcs->cpuid_valid[first]) /* the common case: the first candidate entry is in use */
+		return feature_in(d, &tdcs->cpuid_values[first]);
+	for (unsigned i = (unsigned)first + 1; i < ct->num_lookup; i++) {
+		if (tdcs->cpuid_valid[i] && lookup_matches(&ct->lookup[i], d))
+			return feature_in(d, &tdcs->cpuid_values[i]);
 	}
 	return false;
 }

@@ -14,6 +14,8 @@ struct td_host_state {
 };
 
 /* Does the TD have feature f (its virtual CPUID bits / ATTRIBUTES bit)? */
+/* Once per module: where each TD feature's CPUID bits sit in the profile's lookup table. */
+void td_exit_features_init(struct tdx_module *m);
 bool td_has_feature(const struct tdx_module *m, const struct tdcs *tdcs, enum td_feature f);
 void td_exit_load_guest_state(struct tdx_module *m, unsigned lp, const struct tdcs *tdcs,
 			      const struct tdvps_pages *pg, struct td_host_state *hs);
