@@ -7,8 +7,8 @@
  * Fields of the table whose value this module does not keep read as NOT_READABLE (and are
  * skipped by version 1's iteration) rather than as an invented value: VIRTUAL_TSC,
  * NOTIFY_ENABLES, VM_CTLS, the virtual VMX capability MSRs, the migration (class 24),
- * service-TD (class 25) and MIGSC_LINKS fields, MSR_BITMAPS (TDH.MNG.INIT does not build
- * them) and the L2 SEPT roots. */
+ * service-TD (class 25) and MIGSC_LINKS fields, MSR_BITMAPS (TDH.MNG.INIT builds them,
+ * td_msr.c, but they are not exposed here) and the L2 SEPT roots. */
 #include <string.h>
 
 #include "metadata_td.h"

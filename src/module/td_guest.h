@@ -38,6 +38,7 @@ struct td_guest {
 	struct tdcs *tdcs;
 	struct tdvps *vp;
 	struct tdvps_pages pg;
+	const uint8_t *msr_bitmap;    /* the TD's VMX MSR bitmap (TDCS page MSR_BITMAPS) */
 	struct plat_guest_regs *regs; /* the guest's GPRs: operands in, outputs out */
 	struct tdx_regs *vmm;         /* TDH.VP.ENTER's registers (the VMM's view) */
 	unsigned version;             /* the leaf version the guest asked for */
@@ -115,6 +116,12 @@ uint64_t td_guest_shared_bit(const struct tdcs *tdcs);
  * instruction length). false: not such an exit, it becomes a TD exit. */
 bool td_guest_vm_exit_instruction(struct td_guest *g, const struct plat_guest_exit *ex);
 void td_guest_inject_ve_instr(struct td_guest *g, const struct plat_guest_exit *ex);
+/* inject_gp(0): #GP with error code 0 (hardware exception 13) and RFLAGS.RF set; RIP stays
+ * on the faulting instruction. */
+void td_guest_inject_gp(struct td_guest *g);
+/* A RDMSR (write false) or WRMSR VM exit (td_guest_msr.c): emulated, or a #VE or #GP(0) in
+ * the guest, per the TD's MSR table. */
+void td_guest_msr_exit(struct td_guest *g, const struct plat_guest_exit *ex, bool write);
 
 uint64_t tdg_vp_vmcall(struct td_guest *g);
 uint64_t tdg_mr_rtmr_extend(struct td_guest *g);

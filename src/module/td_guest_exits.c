@@ -1,8 +1,8 @@
 /* Instruction VM exits of a running TD vCPU that the module handles itself, as the real
  * module's td_exit dispatcher does: CPUID is answered from the TD's virtual CPUID values
  * (TDCS), leaves it does not virtualise and the instructions a TD may not execute natively
- * (HLT, IN/OUT, RDMSR/WRMSR of MSRs not passed through, INVD/WBINVD, MONITOR/MWAIT) become a
- * #VE, which the guest's handler turns into a TDG.VP.VMCALL. */
+ * (HLT, IN/OUT, INVD/WBINVD, MONITOR/MWAIT) become a #VE, which the guest's handler turns into
+ * a TDG.VP.VMCALL. RDMSR/WRMSR exits go to td_guest_msr.c (#VE, #GP or emulation per MSR). */
 #include <string.h>
 
 #include "td_exit_state.h"
@@ -46,8 +46,8 @@ static void emulate_cpuid(struct td_guest *g, const struct plat_guest_exit *ex)
 
 /* Exits that are a #VE in the guest whatever their operands. */
 static const uint16_t ve_exits[] = {
-	VMEXIT_REASON_HLT,   VMEXIT_REASON_IO_INSTRUCTION, VMEXIT_REASON_RDMSR,   VMEXIT_REASON_WRMSR,
-	VMEXIT_REASON_INVD,  VMEXIT_REASON_WBINVD,         VMEXIT_REASON_MWAIT,   VMEXIT_REASON_MONITOR,
+	VMEXIT_REASON_HLT,    VMEXIT_REASON_IO_INSTRUCTION, VMEXIT_REASON_INVD,
+	VMEXIT_REASON_WBINVD, VMEXIT_REASON_MWAIT,          VMEXIT_REASON_MONITOR,
 };
 
 bool td_guest_vm_exit_instruction(struct td_guest *g, const struct plat_guest_exit *ex)
@@ -56,6 +56,10 @@ bool td_guest_vm_exit_instruction(struct td_guest *g, const struct plat_guest_ex
 
 	if (reason == VMEXIT_REASON_CPUID) {
 		emulate_cpuid(g, ex);
+		return true;
+	}
+	if (reason == VMEXIT_REASON_RDMSR || reason == VMEXIT_REASON_WRMSR) {
+		td_guest_msr_exit(g, ex, reason == VMEXIT_REASON_WRMSR);
 		return true;
 	}
 	for (unsigned i = 0; i < sizeof(ve_exits) / sizeof(ve_exits[0]); i++)

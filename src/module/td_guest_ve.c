@@ -1,6 +1,7 @@
 /* Virtualization exceptions and EPT-violation exits of a running TD vCPU: what the module
  * does when a guest access or a TDCALL meets a Secure EPT entry it cannot use (the real
- * module's tdx_inject_ve, tdx_ept_violation_exit_to_vmm and td_ept_violation_exit). */
+ * module's tdx_inject_ve, tdx_ept_violation_exit_to_vmm and td_ept_violation_exit), and the
+ * #GP(0) of an MSR access (inject_gp). */
 #include <string.h>
 
 #include "sept.h"
@@ -53,6 +54,14 @@ void td_guest_inject_ve_instr(struct td_guest *g, const struct plat_guest_exit *
 {
 	/* The #VE handler skips the instruction by VE_INFO's length. */
 	inject_ve(g, ex->reason & 0xFFFF, ex->qualification, 0, 0, ex->instr_len);
+}
+
+void td_guest_inject_gp(struct td_guest *g)
+{
+	g->regs->event_inject = TD_GUEST_INTR_INFO_GP;
+	g->regs->event_error_code = TD_GUEST_INTR_INFO_GP_ERROR_CODE;
+	/* As for #VE: the faulting instruction restarts without a new instruction breakpoint match. */
+	g->regs->rflags |= TD_GUEST_RFLAGS_RF;
 }
 
 uint64_t td_guest_inject_ve(struct td_guest *g, uint32_t exit_reason, uint64_t qualification, uint64_t gla,

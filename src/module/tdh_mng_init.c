@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "td.h"
+#include "td_msr.h"
 
 #define BIT(n) (UINT64_C(1) << (n))
 
@@ -569,6 +570,7 @@ uint64_t tdh_mng_init(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 	struct pamt_lock l;
 	struct tdr *tdr;
 	struct tdcs *tdcs;
+	uint8_t *bitmap = NULL;
 
 	regs->r[TDX_REG_RCX] = 0;
 	ret = module_check_cpuid_maxval(m, lp);
@@ -579,13 +581,16 @@ uint64_t tdh_mng_init(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 		ret = read_td_params(m, params_pa, &tp);
 	if (!ret)
 		ret = configure(m, lp, tdr, tdcs, &tp, regs);
+	if (!ret)
+		ret = (bitmap = td_msr_bitmap_map(m, tdr)) ? TDX_SUCCESS : TDX_SEAMCALL_VMFAILINVALID;
 	if (ret)
 		goto out;
 
 	/* Nothing can fail past this point. TD_PARAMS is not measured: MRTD covers only what
-	 * TDH.MEM.PAGE.ADD and TDH.MR.EXTEND feed in. The MSR bitmaps (TDCS page 2) keep the
-	 * all-intercept pattern ADDCX wrote and no virtual VMX capability MSRs are computed:
-	 * neither is used before TD entry exists. */
+	 * TDH.MEM.PAGE.ADD and TDH.MR.EXTEND feed in. The MSR bitmaps depend on ATTRIBUTES, XFAM
+	 * and the virtual CPUID, all final now. No virtual VMX capability MSRs are computed (their
+	 * RDMSR is a #VE, td_guest_msr.c). */
+	td_msr_bitmap_build(m, lp, tdcs, bitmap);
 	sha384_init(tdcs);
 	memset(tdcs->rtmr, 0, sizeof(tdcs->rtmr));
 	tdcs->op_state = OP_STATE_INITIALIZED;

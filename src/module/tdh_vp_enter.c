@@ -23,6 +23,7 @@
 #include "td_exit.h"
 #include "td_guest.h"
 #include "td_guest_events.h"
+#include "td_msr.h"
 #include "td_vapic.h"
 
 _Static_assert(MD_TDVPS_FIELDS_R15_IDX - MD_TDVPS_FIELDS_RAX_IDX == 15 &&
@@ -61,6 +62,9 @@ static uint64_t open_vcpu(struct vp_enter *c, uint64_t tdr_pa)
 	ret = td_check_state(c->g.m, c->g.tdr, TDH_VP_ENTER_LEAF, &c->g.tdcs);
 	if (ret)
 		return ret;
+	c->g.msr_bitmap = td_msr_bitmap_map(c->g.m, c->g.tdr);
+	if (!c->g.msr_bitmap)
+		return TDX_SEAMCALL_VMFAILINVALID;
 	if (plat_seam_map(c->g.m->plat, c->g.tdvpr_pa, c->g.tdr->hkid, (void **)&c->g.vp)) {
 		plat_seam_machine_check(c->g.m->plat, c->g.tdvpr_pa);
 		return TDX_SEAMCALL_VMFAILINVALID;
@@ -219,7 +223,7 @@ static uint64_t run_guest_loop(struct vp_enter *c, struct plat_guest_regs *g, st
 	struct td_guest *tg = &c->g;
 	struct plat_guest_mem mem = { .translate = td_guest_translate, .intr_pending = td_vapic_intr_pending,
 				      .intr_ack = td_vapic_intr_ack, .apic_msr = td_vapic_msr,
-				      .tdcall_fast = td_guest_tdcall_fast, .ctx = tg,
+				      .tdcall_fast = td_guest_tdcall_fast, .msr_bitmap = c->g.msr_bitmap, .ctx = tg,
 				      .shared_bit = td_guest_shared_bit(c->g.tdcs), .keyid = c->g.tdr->hkid,
 				      .flush_tlb = c->flush_tlb };
 

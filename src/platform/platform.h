@@ -273,8 +273,8 @@ struct plat_guest_exit {
  *   apic_msr(msr, write, val): RDMSR (*val out) / WRMSR (*val in) of the x2APIC MSRs the CPU
  *     virtualizes without a VM exit: TPR 808H (read/write), PPR 80AH, ISR 810H-817H,
  *     TMR 818H-81FH, IRR 820H-827H (read), EOI 80BH and SELF_IPI 83FH (write). true: handled;
- *     false: any other MSR or access (writes of the read-only ones included): the engine takes
- *     its normal RDMSR/WRMSR VM exit (a #VE in a TD). When the access must raise #GP(0)
+ *     false: any other MSR or access (writes of the read-only ones included): the engine goes
+ *     on as msr_bitmap says for it. When the access must raise #GP(0)
  *     instead (reserved bits set in a TPR/EOI/SELF_IPI write, a read of EOI or SELF_IPI), it
  *     returns true with *val = PLAT_APIC_MSR_GP; no architectural read or accepted write gives
  *     that value. EOI clears the highest ISR bit; SELF_IPI sets the vector's IRR bit.
@@ -291,6 +291,13 @@ struct plat_guest_mem {
 	 * the guest goes on after the TDCALL, no VM exit); false: take the TDCALL VM exit as
 	 * usual. Same result either way, only faster for leaves that touch nothing but registers. */
 	bool (*tdcall_fast)(void *ctx, struct plat_guest_regs *regs);
+	/* The TD's VMX MSR bitmap (4 KiB, Intel SDM layout: read bits of MSRs 0-1FFFH at byte 0,
+	 * of C0000000H-C0001FFFH at byte 1024, write bits at bytes 2048 and 3072; bit n of byte
+	 * k is MSR 8k + n of its range). Bit set = the access is a VM exit (RDMSR 31 / WRMSR 32,
+	 * the module then injects #VE or #GP or emulates it); bit clear = the engine executes the
+	 * RDMSR/WRMSR natively on the LP. MSRs outside both ranges always exit. Consulted after
+	 * apic_msr() for the x2APIC MSRs. Built by TDH.MNG.INIT; valid for the call. */
+	const uint8_t *msr_bitmap;
 	void *ctx;
 	uint64_t shared_bit; /* GPA bit GPAW-1 */
 	unsigned keyid;      /* the TD's private KeyID */
