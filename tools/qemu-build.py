@@ -489,7 +489,9 @@ def prune_versions(cache, keep):
     """Trixie moved on: drop the trees of the QEMU versions it no longer serves."""
     for d in glob.glob(os.path.join(cache, "*")):
         name = os.path.basename(d)
-        if name not in (keep, "apt", "meson", "debs") and os.path.isdir(d):
+        if name in (keep, "apt", "meson", "debs") or name.startswith(("ovmf-", "linux-")):
+            continue        # not a QEMU tree: the unpacked guest packages
+        if os.path.isdir(d):
             log("removing the cache of QEMU %s" % name)
             shutil.rmtree(d)
 

@@ -25,10 +25,58 @@ static int cpuid_lookup(const struct td_guest *g, uint32_t leaf, uint32_t sublea
 	return -1;
 }
 
+#define CPUID_1_EBX_APIC_ID_SHIFT 24
+#define CPUID_1_EBX_APIC_ID_MASK (UINT32_C(0xFF) << CPUID_1_EBX_APIC_ID_SHIFT)
+#define CPUID_7_ECX_OSPKE (UINT32_C(1) << 4)
+#define CR4_PKE (UINT64_C(1) << 22)
+#define CPUID_80000001_EDX_SYSCALL (UINT32_C(1) << 11)
+#define EFER_LMA (UINT64_C(1) << 10)
+#define SEG_AR_L (UINT64_C(1) << 13)
+
+static uint32_t with_bit(uint32_t v, uint32_t bit, bool on)
+{
+	return on ? v | bit : v & ~bit;
+}
+
+/* The dynamic fields of td_cpuid_exit(), computed at each CPUID from the vCPU's state rather
+ * than taken from the TDCS: leaf 1 initial APIC ID (the VCPU_INDEX, 8 bits) and OSXSAVE
+ * (CR4.OSXSAVE); leaf 7.0 OSPKE (CR4.PKE); leaf 0xD subleaves 0/1 EBX, the XSAVE area size the
+ * CPU reports for the state components enabled now; leaf 0x80000001 SYSCALL (64-bit mode). */
+static void cpuid_dynamic(struct td_guest *g, uint32_t leaf, uint32_t subleaf, struct cpuid_regs *v)
+{
+	const struct plat_guest_sys *sys = &g->regs->sys;
+	struct cpuid_regs native;
+
+	switch (leaf) {
+	case 1:
+		v->ebx = (v->ebx & ~CPUID_1_EBX_APIC_ID_MASK) |
+			 ((g->vp->vcpu_index & 0xFFu) << CPUID_1_EBX_APIC_ID_SHIFT);
+		v->ecx = with_bit(v->ecx, CPUID_1_ECX_OSXSAVE, sys->cr4 & CR4_OSXSAVE);
+		break;
+	case 7:
+		if (subleaf == 0)
+			v->ecx = with_bit(v->ecx, CPUID_7_ECX_OSPKE, sys->cr4 & CR4_PKE);
+		break;
+	case 0xd:
+		if (subleaf <= 1) {
+			plat_cpuid(g->m->plat, g->lp, leaf, subleaf, &native);
+			v->ebx = native.ebx;
+		}
+		break;
+	case 0x80000001:
+		v->edx = with_bit(v->edx, CPUID_80000001_EDX_SYSCALL,
+				  (sys->efer & EFER_LMA) && (sys->seg[PLAT_SEG_CS].ar & SEG_AR_L));
+		break;
+	default:
+		break;
+	}
+}
+
 static void emulate_cpuid(struct td_guest *g, const struct plat_guest_exit *ex)
 {
 	uint64_t *r = g->regs->gpr;
-	int i = cpuid_lookup(g, (uint32_t)r[GPR_RAX], (uint32_t)r[GPR_RCX]);
+	uint32_t leaf = (uint32_t)r[GPR_RAX], subleaf = (uint32_t)r[GPR_RCX];
+	int i = cpuid_lookup(g, leaf, subleaf);
 	struct cpuid_regs v;
 
 	if (i < 0) {
@@ -36,10 +84,7 @@ static void emulate_cpuid(struct td_guest *g, const struct plat_guest_exit *ex)
 		return;
 	}
 	v = g->tdcs->cpuid_values[i];
-	/* OSXSAVE follows the guest's CR4 (a dynamic bit, as on hardware). Other dynamic values
-	 * (APIC IDs of leaves 1/0xB/0x1F, XSAVE sizes of leaf 0xD) are the TDCS's as configured. */
-	if ((uint32_t)r[GPR_RAX] == 1)
-		v.ecx = (g->regs->sys.cr4 & CR4_OSXSAVE) ? v.ecx | CPUID_1_ECX_OSXSAVE : v.ecx & ~CPUID_1_ECX_OSXSAVE;
+	cpuid_dynamic(g, leaf, subleaf, &v);
 	r[GPR_RAX] = v.eax, r[GPR_RBX] = v.ebx, r[GPR_RCX] = v.ecx, r[GPR_RDX] = v.edx;
 	g->regs->rip += ex->instr_len;
 }

@@ -139,15 +139,34 @@ static void wrmsr_efer(struct td_guest *g, const struct plat_guest_exit *ex)
 	complete(g, ex);
 }
 
+/* Reserved bits are a #GP; TR without BTS (trace messages to the VMM's bus) is the VMM's to
+ * decide, a #VE; EN_UNCORE_PMI is the VMM's bit and keeps its value. The TD VMCS holds it. */
+static void wrmsr_debugctl(struct td_guest *g, const struct plat_guest_exit *ex)
+{
+	uint64_t old = tdvps_vmcs_get(&g->pg, MD_TD_VMCS_FIELDS_IA32_DEBUGCTL_IDX, 0), v = wrmsr_value(g);
+	uint64_t rsvd = (BIT64(TD_MSR_BIT_DEBUGCTL_RESERVED_0_LAST + 1) - BIT64(TD_MSR_BIT_DEBUGCTL_RESERVED_0_FIRST)) |
+			~(BIT64(TD_MSR_BIT_DEBUGCTL_RESERVED_1_FIRST) - 1);
+	uint64_t pmi = BIT64(TD_MSR_BIT_DEBUGCTL_EN_UNCORE_PMI);
+
+	if (v & rsvd) {
+		td_guest_inject_gp(g);
+		return;
+	}
+	if ((v & BIT64(TD_MSR_BIT_DEBUGCTL_TR)) && !(v & BIT64(TD_MSR_BIT_DEBUGCTL_BTS))) {
+		td_guest_inject_ve_instr(g, ex);
+		return;
+	}
+	tdvps_vmcs_put(&g->pg, MD_TD_VMCS_FIELDS_IA32_DEBUGCTL_IDX, 0, (v & ~pmi) | (old & pmi));
+	complete(g, ex);
+}
+
 static void emulate_wrmsr(struct td_guest *g, const struct plat_guest_exit *ex)
 {
 	switch (msr_of(g)) {
 	case TD_MSR_IA32_XSS: wrmsr_xss(g, ex); return;
 	case TD_MSR_IA32_EFER: wrmsr_efer(g, ex); return;
+	case TD_MSR_IA32_DEBUGCTL: wrmsr_debugctl(g, ex); return;
 	default:
-		/* IA32_DEBUGCTL: the real module checks the new value against the DEBUGCTL layout it
-		 * knows (reserved bits, TR without BTS, FREEZE_WHILE_SMM, RTM_DEBUG) before writing the
-		 * TD VMCS; without that layout recorded here the write is left to the VMM as a #VE. */
 		td_guest_inject_ve_instr(g, ex);
 		return;
 	}

@@ -451,6 +451,45 @@ static void fix_topology(const struct plat *p, const struct plat_lp *lp, uint32_
 	}
 }
 
+/* The XSAVE area size the CPU reports for the state components of mask: standard format
+ * (CPUID(0xD,0).EBX) reaches the end of the furthest component, compacted format
+ * (CPUID(0xD,1).EBX) packs them in order after the legacy area and header, each aligned to
+ * 64 bytes when its CPUID(0xD,i).ECX[1] says so. */
+#define XSAVE_LEGACY_AND_HEADER 576u
+#define XSAVE_ALIGN64 (1u << 1)
+static uint32_t xsave_size(const struct plat *p, uint64_t mask, bool compacted)
+{
+	uint32_t size = XSAVE_LEGACY_AND_HEADER;
+
+	for (unsigned i = 2; i < 63; i++) {
+		struct cpuid_regs c;
+		if (!((mask >> i) & 1) || !model_leaf(p->cfg.model, 0xd, i, &c) || !c.eax)
+			continue;
+		if (!compacted) {
+			size = c.ebx + c.eax > size ? c.ebx + c.eax : size;
+			continue;
+		}
+		if (c.ecx & XSAVE_ALIGN64)
+			size = (size + 63u) & ~63u;
+		size += c.eax;
+	}
+	return size;
+}
+
+/* CPUID(0xD,0/1).EBX depend on what is enabled now: XCR0, and XCR0 | IA32_XSS for subleaf 1. */
+static void fix_xsave_size(const struct plat *p, const struct plat_lp *lp, unsigned lpi, uint32_t subleaf,
+			   struct cpuid_regs *r)
+{
+	uint64_t xss = 0;
+
+	if (subleaf == 0)
+		r->ebx = xsave_size(p, lp->regs[PLAT_REG_XCR0], false);
+	else if (subleaf == 1 && !plat_rdmsr(p, lpi, MSR_IA32_XSS, &xss))
+		r->ebx = xsave_size(p, lp->regs[PLAT_REG_XCR0] | xss, true);
+	else if (subleaf == 1)
+		r->ebx = xsave_size(p, lp->regs[PLAT_REG_XCR0], true);
+}
+
 void plat_cpuid(const struct plat *p, unsigned lpi, uint32_t leaf, uint32_t subleaf, struct cpuid_regs *out)
 {
 	const struct plat_lp *lp = &p->lps[lpi];
@@ -468,6 +507,8 @@ void plat_cpuid(const struct plat *p, unsigned lpi, uint32_t leaf, uint32_t subl
 		return;
 	model_leaf(p->cfg.model, leaf, subleaf, out);
 	fix_topology(p, lp, leaf, subleaf, out);
+	if (leaf == 0xd)
+		fix_xsave_size(p, lp, lpi, subleaf, out);
 }
 
 void plat_cpuid_override(struct plat *p, unsigned lpi, uint32_t leaf, uint32_t subleaf, const struct cpuid_regs *r)

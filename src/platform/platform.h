@@ -195,6 +195,7 @@ void plat_lp_state_write(struct plat *p, unsigned lp, bool is_msr, uint32_t inde
 #define MSR_IA32_MISC_ENABLE 0x1a0u
 #define MSR_IA32_ARCH_CAPABILITIES 0x10au
 #define MSR_IA32_TME_ACTIVATE 0x982u
+#define MSR_IA32_XSS 0xda0u
 
 /* --- Guest execution ---------------------------------------------------------
  * A TD vCPU runs on an LP in SEAM VMX non-root mode between TDH.VP.ENTER and the next VM

@@ -189,8 +189,33 @@ static int setup_mce(struct kvm_vcpu *v, const struct kvm_cpuid2 *c)
 	return 0;
 }
 
+/* QEMU's kvm_arch_init_vcpu() puts KVM's paravirtual leaves in the table it gives
+ * KVM_SET_CPUID2 (its "kvm" CPU property is on by default): the signature leaf, whose EAX is the
+ * last KVM leaf, and the feature leaf. A TD reaches them with TDVMCALL<CPUID> (the module
+ * #VEs on hypervisor leaves); Linux needs the signature to keep x2APIC without interrupt
+ * remapping. Of the features only NOP_IO_DELAY, which asks nothing of KVM (the guest stops
+ * writing port 0x80 for delays), is offered: kvmclock, PV EOI, async PF and steal time are
+ * not implemented by tdxemu's KVM. */
+static int add_kvm_pv_leaves(struct kvm_cpuid2 *c)
+{
+	struct kvm_cpuid_entry2 *e;
+
+	if (c->nent + 2 > KVM_MAX_CPUID_ENTRIES)
+		return -E2BIG;
+	e = &c->entries[c->nent++];
+	memset(e, 0, sizeof(*e));
+	e->function = KVM_CPUID_SIGNATURE;
+	e->eax = KVM_CPUID_FEATURES;
+	e->ebx = KVM_SIGNATURE_EBX, e->ecx = KVM_SIGNATURE_ECX, e->edx = KVM_SIGNATURE_EDX;
+	e = &c->entries[c->nent++];
+	memset(e, 0, sizeof(*e));
+	e->function = KVM_CPUID_FEATURES;
+	e->eax = UINT32_C(1) << KVM_FEATURE_NOP_IO_DELAY;
+	return 0;
+}
+
 /* KVM_TDX_INIT_VM with the guest physical width QEMU asks for, then KVM_SET_CPUID2 with the
- * TD's own CPUID (KVM_TDX_GET_CPUID) for TDVMCALL<CPUID>. */
+ * TD's own CPUID (KVM_TDX_GET_CPUID) and KVM's paravirtual leaves, for TDVMCALL<CPUID>. */
 static int vm_init(struct td_launch *l, char *err, size_t errlen)
 {
 	struct kvm_tdx_init_vm *iv = calloc(1, sizeof(*iv) + sizeof(struct kvm_cpuid_entry2));
@@ -224,6 +249,8 @@ static int vm_init(struct td_launch *l, char *err, size_t errlen)
 		c->nent = KVM_MAX_CPUID_ENTRIES;
 		if ((r = kvm_tdx_get_cpuid(l->vcpu[i], c)))
 			fail(err, errlen, "KVM_TDX_GET_CPUID", r);
+		else if ((r = add_kvm_pv_leaves(c)))
+			fail(err, errlen, "KVM paravirtual CPUID leaves", r);
 		else if ((r = kvm_vcpu_set_cpuid2(l->vcpu[i], c)))
 			fail(err, errlen, "KVM_SET_CPUID2", r);
 		else if ((r = setup_mce(l->vcpu[i], c)))
