@@ -81,7 +81,7 @@ qemu: build
 	$(PY) tools/qemu-build.py --build $(BUILD) $(QEMU_BUILD_FLAGS)
 
 # trixie's OVMF.fd comes along (build/ovmf-trixie/), the TD firmware the engine tests boot
-QEMU_BUILD_FLAGS ?= --ovmf
+QEMU_BUILD_FLAGS ?= --ovmf --linux
 
 # The engine's tests alone (make check runs them too).
 check-qemu: qemu

@@ -2,7 +2,7 @@
 """Build the Linux TD's initramfs (gzip'd newc cpio) from Debian packages unpacked by qemu-build.py.
 
 Contents: busybox-static as /bin/busybox, guest/linux/init as /init, the tdx-guest and tsm modules
-of the kernel package (decompressed: busybox insmod cannot read .ko.xz), and the project's static
+(and configfs, which tsm needs) of the kernel package (decompressed: busybox insmod cannot read .ko.xz), and the project's static
 tdreport program. Files are written with fixed owners and times so the image is reproducible.
 """
 import argparse
@@ -33,6 +33,9 @@ class Cpio:
 
     def file(self, name, data, mode=0o644):
         self._entry(name, 0o100000 | mode, data)
+
+    def symlink(self, name, target):
+        self._entry(name, 0o120777, target.encode())
 
     def trailer(self):
         self._entry("TRAILER!!!", 0)
@@ -70,7 +73,10 @@ def main():
         c.dir(d)
     c.file("init", read(a.init), 0o755)
     c.file("bin/busybox", read(a.busybox), 0o755)
+    c.symlink("bin/sh", "busybox")
     c.file("bin/tdreport", read(a.tdreport), 0o755)
+    # in load order: tsm needs configfs, tdx-guest needs tsm
+    c.file("lib/modules/configfs.ko", module(a.kernel_root, a.kver, "fs/configfs/configfs"))
     c.file("lib/modules/tsm.ko", module(a.kernel_root, a.kver, "drivers/virt/coco/tsm"))
     c.file("lib/modules/tdx-guest.ko",
            module(a.kernel_root, a.kver, "drivers/virt/coco/tdx-guest/tdx-guest"))

@@ -514,11 +514,67 @@ def fetch_ovmf(apt, cache, build):
     log("%s -> Debian %s's ovmf %s" % (link, SUITE, ver))
 
 
+def _fetch_unpacked(apt, cache, pkg, name):
+    """pkg (name/suite) downloaded into cache/debs and unpacked once into cache/linux-<deb>."""
+    debs = os.path.join(cache, "debs")
+    for old in glob.glob(os.path.join(debs, name + "_*.deb")):
+        os.unlink(old)
+    deb = apt.fetch_deb(pkg, debs)
+    unpacked = os.path.join(cache, "linux-" + os.path.basename(deb)[:-len(".deb")])
+    if not os.path.isdir(unpacked):
+        tmp = unpacked + ".new"
+        shutil.rmtree(tmp, ignore_errors=True)
+        run(["dpkg-deb", "-x", deb, tmp], quiet=True)
+        os.rename(tmp, unpacked)
+    return unpacked
+
+
+def kernel_package(apt):
+    """The linux-image-<kver> package trixie's linux-image-amd64 depends on now."""
+    out = run(["apt-cache"] + apt.opts + ["depends", "linux-image-amd64/" + SUITE], quiet=True)
+    m = re.search(r"Depends: (linux-image-(\S+-amd64))\s", out)
+    if not m:
+        raise BuildError("trixie's linux-image-amd64 names no linux-image-*-amd64 package:\n" + out[-1000:])
+    return m.group(1), m.group(2)
+
+
+def fetch_linux(apt, cache, build):
+    """The Linux TD: trixie's kernel (vmlinuz, the tdx-guest/tsm/configfs modules), busybox-static
+    and the kernel's uAPI headers, never installed, only unpacked; then the project's initramfs
+    (guest/linux/init, tools/mk_initramfs.py) with its static TDREPORT tool. BUILD/linux-trixie/
+    holds vmlinuz, initrd.gz and KVER."""
+    pkg, kver = kernel_package(apt)
+    kroot = _fetch_unpacked(apt, cache, pkg + "/" + SUITE, pkg)
+    bb = _fetch_unpacked(apt, cache, "busybox-static/" + SUITE, "busybox-static")
+    hdr = _fetch_unpacked(apt, cache, "linux-libc-dev/" + SUITE, "linux-libc-dev")
+    out = os.path.join(build, "linux-trixie")
+    os.makedirs(out, exist_ok=True)
+    vmlinuz = os.path.join(kroot, "boot", "vmlinuz-" + kver)
+    if not os.path.isfile(vmlinuz):
+        raise BuildError("%s has no boot/vmlinuz-%s" % (pkg, kver))
+    tdreport = os.path.join(out, "tdreport")
+    run(["gcc", "-static", "-O2", "-Wall", "-Wextra", "-Werror", "-I", os.path.join(hdr, "usr", "include"),
+         "-I", os.path.join(build, "gen"), os.path.join(ROOT, "guest", "linux", "tdreport.c"), "-o", tdreport],
+        quiet=True)
+    run(["/usr/bin/python3", os.path.join(ROOT, "tools", "mk_initramfs.py"), "--kernel-root", kroot,
+         "--kver", kver, "--busybox", os.path.join(bb, "usr", "bin", "busybox"),
+         "--init", os.path.join(ROOT, "guest", "linux", "init"), "--tdreport", tdreport,
+         "-o", os.path.join(out, "initrd.gz")], quiet=True)
+    link = os.path.join(out, "vmlinuz")
+    _remove(link)
+    os.symlink(os.path.relpath(vmlinuz, out), link)
+    with open(os.path.join(out, "KVER"), "w") as f:
+        f.write(kver + "\n")
+    log("%s: Debian %s's kernel %s, initramfs with busybox-static and tdreport" % (out, SUITE, kver))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--build", default=os.path.join(ROOT, "build"), help="tdxemu's CMake build dir")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--refresh", action="store_true", help="re-read trixie's package lists now")
+    ap.add_argument("--linux", action="store_true",
+                    help="also fetch Debian trixie's kernel and build the Linux TD's initramfs into BUILD/linux-trixie/")
     ap.add_argument("--ovmf", action="store_true",
                     help="also fetch Debian trixie's OVMF.fd into BUILD/ovmf-trixie/ (for the engine's tests)")
     ap.add_argument("--source-only", action="store_true",
@@ -556,6 +612,8 @@ def main():
         prune_versions(cache, version)
         if a.ovmf:
             fetch_ovmf(apt, cache, build)
+        if a.linux:
+            fetch_linux(apt, cache, build)
     except BuildError as e:
         print("qemu-build: error: %s" % e, file=sys.stderr)
         return 1

@@ -152,6 +152,15 @@ static int cpu_check(struct td_launch *l, const struct td_launch_config *cfg, ch
 	return r ? -1 : 0;
 }
 
+/* What the kernel would put in dmesg that a user of a launched TD must see: KVM's
+ * KVM_BUG_ON reports (the VM is dead after them). Bring-up chatter stays quiet. */
+static void host_log_warnings(void *ctx, const char *line)
+{
+	(void)ctx;
+	if (strstr(line, "KVM_BUG_ON"))
+		fprintf(stderr, "tdxemu: %s\n", line);
+}
+
 static int host_up(struct td_launch *l, const struct td_launch_config *cfg, char *err, size_t errlen)
 {
 	struct plat_config pc;
@@ -162,7 +171,8 @@ static int host_up(struct td_launch *l, const struct td_launch_config *cfg, char
 	pc.lps_per_package = l->nr_vcpus > 2 ? l->nr_vcpus : 2;
 	pc.ram_bytes = LAUNCH_HOST_RAM;
 	plat_config_default_e820(&pc);
-	if (sim_create(&l->sim, &pc, cfg->profile ? cfg->profile : SIM_DEFAULT_PROFILE, NULL, NULL, err, errlen))
+	if (sim_create(&l->sim, &pc, cfg->profile ? cfg->profile : SIM_DEFAULT_PROFILE, host_log_warnings, NULL, err,
+		       errlen))
 		return -1;
 	l->sim_up = true;
 	if (sim_tdx_bringup(&l->sim)) {
