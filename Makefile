@@ -7,7 +7,7 @@ CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 PY := /usr/bin/python3
 
 .PHONY: all deps build run check check-unit check-cli check-layers check-asan check-tsan fuzz bench clean \
-	qemu check-qemu
+	qemu check-qemu check-guests run-linux
 
 all: build
 
@@ -24,12 +24,24 @@ build: deps $(BUILD)/build.ninja
 run: qemu
 	$(BUILD)/tdxemu run
 
+# Debian trixie's Linux as a TD through trixie's OVMF, to a shell in tdxemu's initramfs
+# (serial console; `poweroff -f` ends it).
+run-linux: qemu
+	$(BUILD)/tdxemu run --linux
+
 # Everything: unit and scenario tests, the CLI, then the engine (built on first use, ~10 min
-# cold): the CLI tests that launch TDs and the guest-side tests (guest/tests/).
+# cold): the CLI tests that launch TDs, the guest-side tests (guest/tests/) and the real
+# guests (check-guests).
 check: check-layers build qemu
 	$(BUILD)/tdxemu-tests
 	TDXEMU_REQUIRE_QEMU=1 tests/cli_test.sh $(BUILD)/tdxemu
 	tests/guest_test.sh $(BUILD)
+	tests/guests_test.sh $(BUILD)
+
+# Real guests, unmodified: trixie's OVMF to the UEFI shell, trixie's Linux to the initramfs
+# shell (TDX line, TDREPORT MRTD/RTMRs, serial input, power-off); each boot bounded.
+check-guests: qemu
+	tests/guests_test.sh $(BUILD)
 
 check-layers:
 	@tools/check_layers.sh
@@ -80,7 +92,8 @@ fuzz: deps
 qemu: build
 	$(PY) tools/qemu-build.py --build $(BUILD) $(QEMU_BUILD_FLAGS)
 
-# trixie's OVMF.fd comes along (build/ovmf-trixie/), the TD firmware the engine tests boot
+# trixie's OVMF.fd comes along (build/ovmf-trixie/), the TD firmware the engine tests boot,
+# and trixie's kernel with the project's initramfs (build/linux-trixie/) for the Linux TD
 QEMU_BUILD_FLAGS ?= --ovmf --linux
 
 # The engine's tests alone (make check runs them too).

@@ -1,7 +1,8 @@
 /* `tdxemu run ARGS...`: run tdxemu's engine, the QEMU that `make qemu` builds (Debian
  * trixie's QEMU, TCG only, linked with our libraries), with ARGS. The binary is looked
  * for next to the tdxemu executable, so each build directory runs its own engine.
- * Without ARGS it boots the embedded demo TD (guest/demo) from a memfd. */
+ * Without ARGS it boots the embedded demo TD (guest/demo) from a memfd; with --linux, Debian
+ * trixie's kernel through trixie's OVMF (both fetched by `make qemu` into the build dir). */
 #define _GNU_SOURCE /* memfd_create */
 #include <errno.h>
 #include <limits.h>
@@ -40,6 +41,9 @@ static void usage(FILE *f)
 	fprintf(f, "usage: tdxemu run                       boot the built-in demo TD and show its console\n"
 		   "       tdxemu run QEMU-ARGS...          run the engine with QEMU's arguments (e.g. -version)\n"
 		   "       tdxemu run --demo-image FILE     write the demo TD's firmware image (TDVF) to FILE\n"
+		   "       tdxemu run --linux [QEMU-ARGS]   boot Debian trixie's Linux as a TD through trixie's OVMF\n"
+		   "                                        to a shell in tdxemu's initramfs (later QEMU-ARGS win,\n"
+		   "                                        e.g. -smp 1 -append \"console=ttyS0 tdxemu.test\")\n"
 		   "The demo runs as: qemu-system-x86_64 -accel tcg -object tdx-guest,id=tdx0\n"
 		   "  -machine q35,confidential-guest-support=tdx0 -bios DEMO -m 256M -smp 2\n"
 		   "  -nographic -nodefaults -serial stdio -no-reboot\n"
@@ -108,6 +112,49 @@ static int run_demo(const char *engine)
 	return exec_engine(engine, argv);
 }
 
+/* DIR/rel for the directory of the engine; 0 if it is a readable file. */
+static int beside(const char *engine, const char *rel, char *out, size_t outlen)
+{
+	const char *slash = strrchr(engine, '/');
+	int n = (int)(slash - engine);
+
+	if ((size_t)snprintf(out, outlen, "%.*s/%s", n, engine, rel) >= outlen)
+		return -1;
+	if (access(out, R_OK)) {
+		fprintf(stderr, "tdxemu run --linux: no %s (%s): 'make qemu' fetches it\n", out, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* QEMU's TDX command line for a Linux TD: split irqchip (TDX has no PIC), no option ROMs
+ * (the +ds QEMU has no firmware blobs; OVMF loads the kernel through fw_cfg), serial console. */
+static int run_linux(const char *engine, int argc, char **argv)
+{
+	static char bios[PATH_MAX], kernel[PATH_MAX], initrd[PATH_MAX];
+	const char *fixed[] = { engine, "-accel", "tcg", "-object", "tdx-guest,id=tdx0", "-machine",
+				"q35,confidential-guest-support=tdx0,kernel-irqchip=split", "-bios", bios, "-kernel",
+				kernel, "-initrd", initrd, "-append", "console=ttyS0 panic=-1", "-m", "1G", "-smp", "1",
+				"-nographic", "-vga", "none", "-nic", "none", "-no-reboot" };
+	size_t nf = sizeof(fixed) / sizeof(fixed[0]);
+	char **av;
+
+	if (beside(engine, "ovmf-trixie/OVMF.fd", bios, sizeof(bios)) ||
+	    beside(engine, "linux-trixie/vmlinuz", kernel, sizeof(kernel)) ||
+	    beside(engine, "linux-trixie/initrd.gz", initrd, sizeof(initrd)))
+		return 1;
+	av = calloc(nf + (size_t)argc + 1, sizeof(*av));
+	if (!av) {
+		fprintf(stderr, "tdxemu run: out of memory\n");
+		return 1;
+	}
+	for (size_t i = 0; i < nf; i++)
+		av[i] = (char *)fixed[i];
+	for (int i = 0; i < argc; i++)
+		av[nf + (size_t)i] = argv[i];
+	return exec_engine(engine, av);
+}
+
 int cmd_run(int argc, char **argv)
 {
 	char engine[PATH_MAX];
@@ -135,6 +182,8 @@ int cmd_run(int argc, char **argv)
 	}
 	if (argc < 2)
 		return run_demo(engine);
+	if (!strcmp(argv[1], "--linux"))
+		return run_linux(engine, argc - 2, argv + 2);
 	/* QEMU-ARGS go through untouched. */
 	argv[0] = engine;
 	return exec_engine(engine, argv);
