@@ -210,7 +210,8 @@ static int self_dir(char *out, size_t len)
 }
 
 struct engine_ctx {
-	char dir[PATH_MAX], engine[PATH_MAX + 32], image[PATH_MAX + 32], tdxemu[PATH_MAX + 32], ovmf[PATH_MAX + 32];
+	char dir[PATH_MAX], engine[PATH_MAX + 32], image[PATH_MAX + 32], tdxemu[PATH_MAX + 32], ovmf[PATH_MAX + 32],
+		linux_kernel[PATH_MAX + 32];
 	bool engine_from_env;
 };
 
@@ -291,6 +292,49 @@ static int ovmf_once(const struct engine_ctx *c, double *t)
 	return 0;
 }
 
+/* The same OVMF.fd as a plain q35 guest under the same engine: the TD's baseline. */
+static int ovmf_plain_once(const struct engine_ctx *c, double *t)
+{
+	char *argv[] = { (char *)c->engine, "-accel", "tcg", "-machine", "q35", "-bios", (char *)c->ovmf, "-m", "512M",
+			 "-smp", "1", "-nographic", "-nodefaults", "-serial", "stdio", "-no-reboot", NULL };
+	struct guest_run r = { .stop_at = OVMF_BANNER };
+	double wall;
+	int rc = run_child(argv, &r, &wall);
+
+	if (rc || !r.done) {
+		printf("  OVMF plain: no '%s' banner (exit %d)\n", OVMF_BANNER, rc);
+		return -1;
+	}
+	*t = r.t_stop;
+	return 0;
+}
+
+/* Debian trixie's Linux as a TD (tdxemu run --linux, 1 vCPU, 1 GiB) in its test mode: from
+ * spawn to the initramfs's first line, and to the kernel's power-off. */
+#define LINUX_INIT_LINE "tdxemu-init: kernel"
+#define LINUX_OFF_LINE "reboot: Power down"
+static int linux_once(const struct engine_ctx *c, double *t_init, double *t_off)
+{
+	char *argv[] = { (char *)c->tdxemu, "run", "--linux", "-append", "console=ttyS0 panic=-1 tdxemu.test", NULL };
+	struct guest_run r = { .stop_at = LINUX_INIT_LINE };
+	double wall;
+	int rc = run_child(argv, &r, &wall);
+
+	if (!r.done) {
+		printf("  Linux TD: no '%s' line (exit %d; last line: %s)\n", LINUX_INIT_LINE, rc, r.last);
+		return -1;
+	}
+	*t_init = r.t_stop;
+	r = (struct guest_run){ .stop_at = LINUX_OFF_LINE };
+	rc = run_child(argv, &r, &wall);
+	if (!r.done) {
+		printf("  Linux TD: no '%s' line (exit %d; last line: %s)\n", LINUX_OFF_LINE, rc, r.last);
+		return -1;
+	}
+	*t_off = r.t_stop;
+	return 0;
+}
+
 static int find_engine(struct engine_ctx *c)
 {
 	const char *env = getenv(ENGINE_ENV);
@@ -300,6 +344,7 @@ static int find_engine(struct engine_ctx *c)
 	snprintf(c->image, sizeof(c->image), "%s/bench-td.fd", c->dir);
 	snprintf(c->tdxemu, sizeof(c->tdxemu), "%s/tdxemu", c->dir);
 	snprintf(c->ovmf, sizeof(c->ovmf), "%s/" OVMF_REL, c->dir);
+	snprintf(c->linux_kernel, sizeof(c->linux_kernel), "%s/linux-trixie/vmlinuz", c->dir);
 	if (env && *env) {
 		snprintf(c->engine, sizeof(c->engine), "%s", env);
 		c->engine_from_env = true;
@@ -375,7 +420,22 @@ int bench_engine(int runs)
 	for (int i = 0; i < runs; i++)
 		if (ovmf_once(&c, &demo_s[i]))
 			return 1;
-	printf("  OVMF TD (%s, 512M, 1 vCPU) to the '%s' banner: %.2f s (context)\n", OVMF_REL, OVMF_BANNER,
-	       med(demo_s, runs));
+	double ovmf_td = med(demo_s, runs);
+	for (int i = 0; i < runs; i++)
+		if (ovmf_plain_once(&c, &demo_s[i]))
+			return 1;
+	double ovmf_plain = med(demo_s, runs);
+	printf("  OVMF (%s, 512M, 1 vCPU) to the '%s' banner: TD %.2f s, plain %.2f s: %.2fx  goal <= 1.5x  %s\n",
+	       OVMF_REL, OVMF_BANNER, ovmf_td, ovmf_plain, ovmf_td / ovmf_plain, verdict(ovmf_td / ovmf_plain <= 1.5));
+	if (!file_exists(c.linux_kernel, R_OK)) {
+		printf("  Linux TD: skipped, no %s (make qemu fetches it)\n", c.linux_kernel);
+		return 0;
+	}
+	double linux_init[MAX_RUNS];
+	for (int i = 0; i < runs; i++)
+		if (linux_once(&c, &linux_init[i], &demo_s[i]))
+			return 1;
+	printf("  Linux TD (trixie's kernel through trixie's OVMF, 1 vCPU, 1 GiB): initramfs /init at %.2f s,"
+	       " powered off at %.2f s\n", med(linux_init, runs), med(demo_s, runs));
 	return 0;
 }

@@ -278,3 +278,28 @@ TEST(td_msr_wrmsr_efer)
 	check_ve(&g, EXIT_WRMSR);
 	fx_destroy(&f);
 }
+
+/* IA32_DEBUGCTL writes (wrmsr_ia32_debugctl): reserved bits #GP(0), TR without BTS #VE, a
+ * valid value lands in the TD VMCS and reads back (EN_UNCORE_PMI aside). */
+TEST(td_msr_wrmsr_debugctl)
+{
+	struct fx f;
+	struct fx_td1 t;
+	struct guest g;
+	const uint64_t bus_lock_detect = UINT64_C(1) << 2;
+
+	REQUIRE(td_up(&f, &t, 0));
+	msr_access(&f, &t, &g, true, TD_MSR_IA32_DEBUGCTL, UINT64_C(1) << TD_MSR_BIT_DEBUGCTL_RESERVED_0_FIRST);
+	REQUIRE(g.run == 3);
+	check_gp(&g);
+	msr_access(&f, &t, &g, true, TD_MSR_IA32_DEBUGCTL, UINT64_C(1) << TD_MSR_BIT_DEBUGCTL_RESERVED_1_FIRST);
+	check_gp(&g);
+	REQUIRE(completed_in_guest(&f, &t, &g, true, TD_MSR_IA32_DEBUGCTL, UINT64_C(1) << TD_MSR_BIT_DEBUGCTL_TR));
+	check_ve(&g, EXIT_WRMSR);
+	REQUIRE(completed_in_guest(&f, &t, &g, true, TD_MSR_IA32_DEBUGCTL, bus_lock_detect));
+	CHECK_EQ(g.seen[1].event_inject, 0);
+	CHECK_EQ(g.seen[1].rip, g.seen[0].rip + MSR_INSTR_LEN);
+	REQUIRE(completed_in_guest(&f, &t, &g, false, TD_MSR_IA32_DEBUGCTL, 0));
+	check_read(&g, bus_lock_detect);
+	fx_destroy(&f);
+}

@@ -73,7 +73,9 @@ static void rdmsr_perf_capabilities(struct td_guest *g, const struct plat_guest_
 /* The guest value kept in the TD VMCS; uncore PMI is the LP's business and reads as 0. */
 static void rdmsr_debugctl(struct td_guest *g, const struct plat_guest_exit *ex)
 {
-	uint64_t v = tdvps_vmcs_get(&g->pg, MD_TD_VMCS_FIELDS_IA32_DEBUGCTL_IDX, 0);
+	/* while the vCPU runs its DEBUGCTL is on the LP (VM entry loaded it from the TD VMCS,
+	 * VM exit to the VMM saves it back) */
+	uint64_t v = plat_lp_state_read(g->m->plat, g->lp, true, TD_MSR_IA32_DEBUGCTL);
 
 	complete_read(g, ex, v & ~BIT64(TD_MSR_BIT_DEBUGCTL_EN_UNCORE_PMI));
 }
@@ -140,10 +142,10 @@ static void wrmsr_efer(struct td_guest *g, const struct plat_guest_exit *ex)
 }
 
 /* Reserved bits are a #GP; TR without BTS (trace messages to the VMM's bus) is the VMM's to
- * decide, a #VE; EN_UNCORE_PMI is the VMM's bit and keeps its value. The TD VMCS holds it. */
+ * decide, a #VE; EN_UNCORE_PMI is the VMM's bit and keeps its value. */
 static void wrmsr_debugctl(struct td_guest *g, const struct plat_guest_exit *ex)
 {
-	uint64_t old = tdvps_vmcs_get(&g->pg, MD_TD_VMCS_FIELDS_IA32_DEBUGCTL_IDX, 0), v = wrmsr_value(g);
+	uint64_t old = plat_lp_state_read(g->m->plat, g->lp, true, TD_MSR_IA32_DEBUGCTL), v = wrmsr_value(g);
 	uint64_t rsvd = (BIT64(TD_MSR_BIT_DEBUGCTL_RESERVED_0_LAST + 1) - BIT64(TD_MSR_BIT_DEBUGCTL_RESERVED_0_FIRST)) |
 			~(BIT64(TD_MSR_BIT_DEBUGCTL_RESERVED_1_FIRST) - 1);
 	uint64_t pmi = BIT64(TD_MSR_BIT_DEBUGCTL_EN_UNCORE_PMI);
@@ -156,7 +158,9 @@ static void wrmsr_debugctl(struct td_guest *g, const struct plat_guest_exit *ex)
 		td_guest_inject_ve_instr(g, ex);
 		return;
 	}
-	tdvps_vmcs_put(&g->pg, MD_TD_VMCS_FIELDS_IA32_DEBUGCTL_IDX, 0, (v & ~pmi) | (old & pmi));
+	/* the real module's VMWRITE takes effect at the VM entry that resumes the guest; here
+	 * the guest goes on with the LP's register, which TD exit saves into the TD VMCS */
+	plat_lp_state_write(g->m->plat, g->lp, true, TD_MSR_IA32_DEBUGCTL, (v & ~pmi) | (old & pmi));
 	complete(g, ex);
 }
 
