@@ -3,6 +3,7 @@
 #define KVM_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "kvm.h"
 #include "td_exit_state.h"
@@ -81,6 +82,9 @@ struct kvm_vm {
 	enum kvm_td_state state;
 	bool bugged;
 	bool dead; /* kvm_vm_dead(): KVM_TDX_TERMINATE_VM happened, every ioctl answers -EIO */
+	/* tdx_no_vcpus_enter_start/stop(): while set, no vCPU does TDH.VP.ENTER (a SEAMCALL
+	 * that found the TD busy is being retried with every vCPU out of the guest) */
+	_Atomic bool no_vcpus_enter;
 	int hkid; /* -1: none */
 	unsigned max_vcpus;
 	uint64_t attributes, xfam, shared_bit;

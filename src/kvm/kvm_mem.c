@@ -349,12 +349,65 @@ static void unpopulate(struct kvm_vm *vm, uint64_t gpa, bool free_page)
 	}
 }
 
+/* tdx_no_vcpus_enter_start(): a Secure EPT or TD-epoch SEAMCALL that finds the resource
+ * busy (TDX_OPERAND_BUSY: another vCPU's TDH.VP.ENTER or SEAMCALL holds it) is tried again
+ * after every vCPU has been kicked out of the guest, as KVM does instead of failing. */
+#define BUSY_RETRIES 10000
+static bool busy(uint64_t st)
+{
+	return (st >> 32) == (TDX_OPERAND_BUSY >> 32);
+}
+
+static void no_vcpus_enter_start(struct kvm_vm *vm)
+{
+	atomic_store(&vm->no_vcpus_enter, true);
+	kvm_wait_vcpus_outside_guest(vm);
+}
+
+static void no_vcpus_enter_stop(struct kvm_vm *vm)
+{
+	atomic_store(&vm->no_vcpus_enter, false);
+}
+
+static uint64_t block_retry(struct kvm_vm *vm, uint64_t gpa)
+{
+	struct tdx_module_args a;
+	uint64_t st;
+
+	for (unsigned i = 0; busy(st = tdh_mem_range_block(vm->h, kvm_thread_lp(), vm->tdr, gpa, 0, &a)) &&
+			     i < BUSY_RETRIES; i++)
+		no_vcpus_enter_start(vm);
+	no_vcpus_enter_stop(vm);
+	return st;
+}
+
+static uint64_t track_retry(struct kvm_vm *vm)
+{
+	uint64_t st;
+
+	for (unsigned i = 0; busy(st = tdh_mem_track(vm->h, kvm_thread_lp(), vm->tdr)) && i < BUSY_RETRIES; i++)
+		no_vcpus_enter_start(vm);
+	no_vcpus_enter_stop(vm);
+	return st;
+}
+
+static uint64_t remove_retry(struct kvm_vm *vm, uint64_t gpa)
+{
+	struct tdx_module_args a;
+	uint64_t st;
+
+	for (unsigned i = 0; busy(st = tdh_mem_page_remove(vm->h, kvm_thread_lp(), vm->tdr, gpa, 0, &a)) &&
+			     i < BUSY_RETRIES; i++)
+		no_vcpus_enter_start(vm);
+	no_vcpus_enter_stop(vm);
+	return st;
+}
+
 /* tdx_sept_remove_private_spte(): BLOCK, TRACK (only once runnable), REMOVE, then write back
  * the page's cache lines with the TD's KeyID. Without an HKID the page is reclaimed.
  * False: a SEAMCALL failed, the VM is bugged and the page stays with the TD. */
 static bool zap_one(struct kvm_vm *vm, const struct kvm_mapped *m)
 {
-	struct tdx_module_args a;
 	uint64_t st;
 
 	if (vm->hkid < 0) {
@@ -365,15 +418,15 @@ static bool zap_one(struct kvm_vm *vm, const struct kvm_mapped *m)
 		unpopulate(vm, m->gpa, false);
 		return true;
 	}
-	if ((st = tdh_mem_range_block(vm->h, kvm_thread_lp(), vm->tdr, m->gpa, 0, &a))) {
+	if ((st = block_retry(vm, m->gpa))) {
 		kvm_vm_bug(vm, "TDH.MEM.RANGE.BLOCK", st);
 		return false;
 	}
-	if (vm->state == TD_STATE_RUNNABLE && (st = tdh_mem_track(vm->h, kvm_thread_lp(), vm->tdr)))
+	if (vm->state == TD_STATE_RUNNABLE && (st = track_retry(vm)))
 		kvm_vm_bug(vm, "TDH.MEM.TRACK", st); /* tdx_track() warns and goes on */
 	else if (vm->state == TD_STATE_RUNNABLE)
 		kvm_wait_vcpus_outside_guest(vm); /* every vCPU past the old epoch before REMOVE */
-	if ((st = tdh_mem_page_remove(vm->h, kvm_thread_lp(), vm->tdr, m->gpa, 0, &a))) {
+	if ((st = remove_retry(vm, m->gpa))) {
 		kvm_vm_bug(vm, "TDH.MEM.PAGE.REMOVE", st);
 		return false;
 	}

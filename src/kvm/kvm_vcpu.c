@@ -1,5 +1,6 @@
 /* vCPUs: KVM_CREATE_VCPU, KVM_TDX_INIT_VCPU, KVM_TDX_GET_CPUID, KVM_RUN and its exits. */
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -648,6 +649,8 @@ static uint64_t vp_enter(struct kvm_vcpu *v)
 	io.r[TDX_REG_RDX] = a->rdx, io.r[TDX_REG_RBX] = a->rbx, io.r[TDX_REG_RSI] = a->rsi, io.r[TDX_REG_RDI] = a->rdi;
 	io.r[TDX_REG_R8] = a->r8, io.r[TDX_REG_R9] = a->r9, io.r[TDX_REG_R10] = a->r10, io.r[TDX_REG_R11] = a->r11;
 	io.r[TDX_REG_R12] = a->r12, io.r[TDX_REG_R13] = a->r13, io.r[TDX_REG_R14] = a->r14, io.r[TDX_REG_R15] = a->r15;
+	while (atomic_load(&v->vm->no_vcpus_enter))
+		sched_yield(); /* tdx_no_vcpus_enter_start() of a retried SEAMCALL */
 	running_vcpu = v;
 	kvm_intr_guest_enter(v);
 	ret = tdh_vp_enter(v->vm->h, v->lp, &io);

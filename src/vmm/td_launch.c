@@ -224,6 +224,44 @@ static int add_kvm_pv_leaves(struct kvm_cpuid2 *c)
 	return 0;
 }
 
+/* QEMU's cpu_x86_cpuid() topology leaves for vCPU `id` of `n` (one thread per core, every
+ * vCPU a core of one package, APIC ID = vCPU index): 0xB and, as QEMU's TDX code forces it,
+ * 0x1F, with the vCPU's x2APIC ID in EDX. A TD asks KVM for them with TDVMCALL<CPUID> (the
+ * module #VEs on them without topology enumeration), e.g. OVMF's AP mailbox loop to learn
+ * which wake-up commands are its own. */
+#define TOPO_LEVEL_SMT 1u
+#define TOPO_LEVEL_CORE 2u
+static int set_topology_leaves(struct kvm_cpuid2 *c, unsigned id, unsigned n)
+{
+	static const uint32_t leaves[] = { 0xb, 0x1f };
+	unsigned core_bits = 0, k = 0;
+
+	while ((1u << core_bits) < n)
+		core_bits++;
+	for (unsigned i = 0; i < c->nent; i++) /* drop the TD's own (all-zero, #VE) entries */
+		if (c->entries[i].function != 0xb && c->entries[i].function != 0x1f)
+			c->entries[k++] = c->entries[i];
+	c->nent = k;
+	if (c->nent + 6 > KVM_MAX_CPUID_ENTRIES)
+		return -E2BIG;
+	for (unsigned l = 0; l < 2; l++)
+		for (uint32_t sub = 0; sub < 3; sub++) {
+			struct kvm_cpuid_entry2 *e = &c->entries[c->nent++];
+			memset(e, 0, sizeof(*e));
+			e->function = leaves[l];
+			e->index = sub;
+			e->flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
+			e->edx = id;
+			if (sub == 0)
+				e->eax = 0, e->ebx = 1, e->ecx = sub | TOPO_LEVEL_SMT << 8;
+			else if (sub == 1)
+				e->eax = core_bits, e->ebx = n, e->ecx = sub | TOPO_LEVEL_CORE << 8;
+			else
+				e->ecx = sub;
+		}
+	return 0;
+}
+
 /* KVM_TDX_INIT_VM with the guest physical width QEMU asks for, then KVM_SET_CPUID2 with the
  * TD's own CPUID (KVM_TDX_GET_CPUID) and KVM's paravirtual leaves, for TDVMCALL<CPUID>. */
 static int vm_init(struct td_launch *l, char *err, size_t errlen)
@@ -259,6 +297,8 @@ static int vm_init(struct td_launch *l, char *err, size_t errlen)
 		c->nent = KVM_MAX_CPUID_ENTRIES;
 		if ((r = kvm_tdx_get_cpuid(l->vcpu[i], c)))
 			fail(err, errlen, "KVM_TDX_GET_CPUID", r);
+		else if ((r = set_topology_leaves(c, i, l->nr_vcpus)))
+			fail(err, errlen, "CPUID topology leaves", r);
 		else if ((r = add_kvm_pv_leaves(c)))
 			fail(err, errlen, "KVM paravirtual CPUID leaves", r);
 		else if ((r = kvm_vcpu_set_cpuid2(l->vcpu[i], c)))
