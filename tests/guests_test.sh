@@ -1,7 +1,7 @@
 #!/bin/bash
 # make check-guests: real guests nobody on the team wrote, unmodified, as TDs on tdxemu.
 #  1. Debian trixie's OVMF to the UEFI shell (split irqchip, 1 GiB, 2 vCPUs).
-#  2. Debian trixie's Linux kernel through that OVMF (-kernel/-initrd) to the shell of tdxemu's
+#  2. Debian trixie's Linux kernel through that OVMF (-kernel/-initrd, 2 vCPUs) to the shell of tdxemu's
 #     initramfs; the shell gets commands over the serial console, the kernel's TDX line, the
 #     tdx_guest driver's TDREPORT (MRTD = `tdxemu measure` of the firmware, RTMR0-2 extended by
 #     the measured boot) and a clean power-off are checked.
@@ -64,6 +64,7 @@ check() { # NAME PATTERN
 }
 check "kernel sees TDX" 'Memory Encryption Features active: Intel TDX'
 check "tdx_guest CPU flag" '^tdxemu-init: cpu flag tdx_guest'
+check "2 vCPUs up (ACPI mailbox wake-up through OVMF)" '^tdxemu-init: kernel .*, 2 CPUs,'
 check "TDREPORT from the tdx_guest driver" '^tdreport: MRTD +[0-9a-f]{96}'
 check "initramfs shell runs commands from the serial console" '^shell says 42'
 check "clean power-off" 'reboot: Power down'

@@ -230,6 +230,8 @@ void kvm_intr_guest_enter(struct kvm_vcpu *vcpu);
 unsigned kvm_thread_lp(void);
 /* After TDH.MEM.TRACK: kick every vCPU inside the TD and wait until each has left it
  * (Linux's kvm_make_all_cpus_request(KVM_REQ_OUTSIDE_GUEST_MODE)). */
+#define KVM_WAIT_MAX_VCPUS 64
+void kvm_wait_vcpu_outside_guest_one(struct kvm_vm *vm, unsigned i);
 void kvm_wait_vcpus_outside_guest(struct kvm_vm *vm);
 void kvm_intr_guest_exit(struct kvm_vcpu *vcpu);
 /* A kvm_vcpu_kick() to answer: true once per kick. */

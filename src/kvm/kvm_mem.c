@@ -369,35 +369,24 @@ static void no_vcpus_enter_stop(struct kvm_vm *vm)
 	atomic_store(&vm->no_vcpus_enter, false);
 }
 
-static uint64_t block_retry(struct kvm_vm *vm, uint64_t gpa)
+enum zap_op { ZAP_BLOCK, ZAP_TRACK, ZAP_REMOVE };
+
+static uint64_t zap_seamcall(struct kvm_vm *vm, enum zap_op op, uint64_t gpa)
 {
 	struct tdx_module_args a;
-	uint64_t st;
 
-	for (unsigned i = 0; busy(st = tdh_mem_range_block(vm->h, kvm_thread_lp(), vm->tdr, gpa, 0, &a)) &&
-			     i < BUSY_RETRIES; i++)
-		no_vcpus_enter_start(vm);
-	no_vcpus_enter_stop(vm);
-	return st;
+	switch (op) {
+	case ZAP_BLOCK: return tdh_mem_range_block(vm->h, kvm_thread_lp(), vm->tdr, gpa, 0, &a);
+	case ZAP_TRACK: return tdh_mem_track(vm->h, kvm_thread_lp(), vm->tdr);
+	default: return tdh_mem_page_remove(vm->h, kvm_thread_lp(), vm->tdr, gpa, 0, &a);
+	}
 }
 
-static uint64_t track_retry(struct kvm_vm *vm)
+static uint64_t zap_retry(struct kvm_vm *vm, enum zap_op op, uint64_t gpa)
 {
 	uint64_t st;
 
-	for (unsigned i = 0; busy(st = tdh_mem_track(vm->h, kvm_thread_lp(), vm->tdr)) && i < BUSY_RETRIES; i++)
-		no_vcpus_enter_start(vm);
-	no_vcpus_enter_stop(vm);
-	return st;
-}
-
-static uint64_t remove_retry(struct kvm_vm *vm, uint64_t gpa)
-{
-	struct tdx_module_args a;
-	uint64_t st;
-
-	for (unsigned i = 0; busy(st = tdh_mem_page_remove(vm->h, kvm_thread_lp(), vm->tdr, gpa, 0, &a)) &&
-			     i < BUSY_RETRIES; i++)
+	for (unsigned i = 0; busy(st = zap_seamcall(vm, op, gpa)) && i < BUSY_RETRIES; i++)
 		no_vcpus_enter_start(vm);
 	no_vcpus_enter_stop(vm);
 	return st;
@@ -418,15 +407,15 @@ static bool zap_one(struct kvm_vm *vm, const struct kvm_mapped *m)
 		unpopulate(vm, m->gpa, false);
 		return true;
 	}
-	if ((st = block_retry(vm, m->gpa))) {
+	if ((st = zap_retry(vm, ZAP_BLOCK, m->gpa))) {
 		kvm_vm_bug(vm, "TDH.MEM.RANGE.BLOCK", st);
 		return false;
 	}
-	if (vm->state == TD_STATE_RUNNABLE && (st = track_retry(vm)))
+	if (vm->state == TD_STATE_RUNNABLE && (st = zap_retry(vm, ZAP_TRACK, 0)))
 		kvm_vm_bug(vm, "TDH.MEM.TRACK", st); /* tdx_track() warns and goes on */
 	else if (vm->state == TD_STATE_RUNNABLE)
 		kvm_wait_vcpus_outside_guest(vm); /* every vCPU past the old epoch before REMOVE */
-	if ((st = remove_retry(vm, m->gpa))) {
+	if ((st = zap_retry(vm, ZAP_REMOVE, m->gpa))) {
 		kvm_vm_bug(vm, "TDH.MEM.PAGE.REMOVE", st);
 		return false;
 	}

@@ -134,7 +134,7 @@ static int run_linux(const char *engine, int argc, char **argv)
 	static char bios[PATH_MAX], kernel[PATH_MAX], initrd[PATH_MAX];
 	const char *fixed[] = { engine, "-accel", "tcg", "-object", "tdx-guest,id=tdx0", "-machine",
 				"q35,confidential-guest-support=tdx0,kernel-irqchip=split", "-bios", bios, "-kernel",
-				kernel, "-initrd", initrd, "-append", "console=ttyS0 panic=-1", "-m", "1G", "-smp", "1",
+				kernel, "-initrd", initrd, "-append", "console=ttyS0 panic=-1", "-m", "1G", "-smp", "2",
 				"-nographic", "-vga", "none", "-nic", "none", "-no-reboot" };
 	size_t nf = sizeof(fixed) / sizeof(fixed[0]);
 	char **av;
