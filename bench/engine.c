@@ -45,6 +45,8 @@ struct guest_run {
 	struct phase_result ph[PH_N];
 	bool done;
 	const char *stop_at; /* if set: end the child once a line contains this */
+	bool no_kill;        /* ... or only note when, and let it end by itself */
+	char stats[256];     /* tdxemu's TDXEMU_STATS line, if it printed one */
 	double t_stop;       /* when that line was read, from the spawn */
 	char last[256]; /* the last line that was not a BENCH result, for error messages */
 };
@@ -76,6 +78,8 @@ static void parse_line(struct guest_run *r, const char *line, double t)
 	char name[16], what[16];
 	unsigned long long count, insns, tsc;
 
+	if (!strncmp(line, "tdxemu: stats:", 14))
+		snprintf(r->stats, sizeof(r->stats), "%.250s", line);
 	if (r->stop_at) {
 		if (strstr(line, r->stop_at))
 			r->done = true, r->t_stop = t;
@@ -171,7 +175,7 @@ static int run_child(char *const argv[], struct guest_run *r, double *wall)
 				parse_line(r, line, t - t0);
 			len = 0;
 		}
-		if (r && r->stop_at && r->done) {
+		if (r && r->stop_at && r->done && !r->no_kill) {
 			kill(pid, SIGKILL);
 			break;
 		}
@@ -300,7 +304,8 @@ static int ovmf_once(const struct engine_ctx *c, bool td, double *t)
  * spawn to the initramfs's first line, and to the kernel's power-off. */
 #define LINUX_INIT_LINE "tdxemu-init: kernel"
 #define LINUX_OFF_LINE "reboot: Power down"
-static int linux_once(const struct engine_ctx *c, double *t_init, double *t_off)
+static int linux_once(const struct engine_ctx *c, double *t_init, double *t_off, double *pages_out,
+		      double *pages_per_s)
 {
 	char *argv[] = { (char *)c->tdxemu, "run", "--linux", "-append", "console=ttyS0 panic=-1 tdxemu.test", NULL };
 	struct guest_run r = { .stop_at = LINUX_INIT_LINE };
@@ -312,13 +317,28 @@ static int linux_once(const struct engine_ctx *c, double *t_init, double *t_off)
 		return -1;
 	}
 	*t_init = r.t_stop;
-	r = (struct guest_run){ .stop_at = LINUX_OFF_LINE };
+	/* to the end, for the power-off time and the TDXEMU_STATS line (pages accepted) */
+	r = (struct guest_run){ .stop_at = LINUX_OFF_LINE, .no_kill = true };
+	setenv("TDXEMU_STATS", "1", 1);
 	rc = run_child(argv, &r, &wall);
-	if (!r.done) {
+	unsetenv("TDXEMU_STATS");
+	if (rc || !r.done) {
 		printf("  Linux TD: no '%s' line (exit %d; last line: %s)\n", LINUX_OFF_LINE, rc, r.last);
 		return -1;
 	}
 	*t_off = r.t_stop;
+	*pages_per_s = 0;
+	{
+		const char *p = strstr(r.stats, "private pages added");
+		unsigned long long pages = 0;
+		/* "..., N private pages added (PAGE.AUG), R pages/s" */
+		while (p && p > r.stats && p[-1] == ' ')
+			p--;
+		while (p && p > r.stats && p[-1] >= '0' && p[-1] <= '9')
+			p--;
+		if (p && sscanf(p, "%llu", &pages) == 1 && *t_off > 0)
+			*pages_per_s = (double)pages / *t_off, *pages_out = (double)pages;
+	}
 	return 0;
 }
 
@@ -418,11 +438,13 @@ int bench_engine(int runs)
 		printf("  Linux TD: skipped, no %s (make qemu fetches it)\n", c.linux_kernel);
 		return 0;
 	}
-	double linux_init[MAX_RUNS];
+	double linux_init[MAX_RUNS], pages[MAX_RUNS], pps[MAX_RUNS];
 	for (int i = 0; i < runs; i++)
-		if (linux_once(&c, &linux_init[i], &demo_s[i]))
+		if (linux_once(&c, &linux_init[i], &demo_s[i], &pages[i], &pps[i]))
 			return 1;
 	printf("  Linux TD (trixie's kernel through trixie's OVMF, 2 vCPUs, 1 GiB): initramfs /init at %.2f s,"
 	       " powered off at %.2f s\n", med(linux_init, runs), med(demo_s, runs));
+	printf("    private pages accepted during the boot (TDH.MEM.PAGE.AUG on the guest's accepts):"
+	       " %.0f, %.0f pages/s of boot\n", med(pages, runs), med(pps, runs));
 	return 0;
 }

@@ -106,6 +106,9 @@ struct kvm_vcpu_stat {
 	uint64_t after_exit_restores;  /* registers written back right after a TD exit */
 };
 const struct kvm_vcpu_stat *kvm_vcpu_get_stat(const struct kvm_vcpu *vcpu);
+/* Per-VM: private pages KVM added to the running TD with TDH.MEM.PAGE.AUG (the guest's
+ * accepts and first touches of pending memory). */
+uint64_t kvm_vm_pages_augmented(const struct kvm_vm *vm);
 
 /* KVM_RUN: 0 with run->exit_reason set when userspace must act; -EINVAL before FINALIZE.
  * It enters the TD with TDH.VP.ENTER on the vCPU's LP; the guest runs on the platform's

@@ -85,6 +85,7 @@ struct kvm_vm {
 	/* tdx_no_vcpus_enter_start/stop(): while set, no vCPU does TDH.VP.ENTER (a SEAMCALL
 	 * that found the TD busy is being retried with every vCPU out of the guest) */
 	_Atomic bool no_vcpus_enter;
+	_Atomic uint64_t pages_augmented;
 	int hkid; /* -1: none */
 	unsigned max_vcpus;
 	uint64_t attributes, xfam, shared_bit;

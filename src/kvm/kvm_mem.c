@@ -331,7 +331,13 @@ static int fault_private(struct kvm_vm *vm, uint64_t gpa)
 		return kvm_vm_bug(vm, "TDH.MEM.PAGE.AUG", st);
 	s->populated[idx] = true;
 	vm->mapped[vm->nr_mapped++] = (struct kvm_mapped){ gpa, s->gmem[idx] };
+	atomic_fetch_add(&vm->pages_augmented, 1);
 	return 0;
+}
+
+uint64_t kvm_vm_pages_augmented(const struct kvm_vm *vm)
+{
+	return atomic_load(&vm->pages_augmented);
 }
 
 static void unpopulate(struct kvm_vm *vm, uint64_t gpa, bool free_page)
