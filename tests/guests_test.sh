@@ -4,7 +4,7 @@
 #  2. Debian trixie's Linux kernel through that OVMF (-kernel/-initrd, 2 vCPUs) to the shell of tdxemu's
 #     initramfs; the shell gets commands over the serial console, the kernel's TDX line, the
 #     tdx_guest driver's TDREPORT (MRTD = `tdxemu measure` of the firmware, RTMR0-2 extended by
-#     the measured boot) and a clean power-off are checked.
+#     the measured boot, RTMR0-3 = the replay of the TD event log) and a clean power-off are checked.
 # Usage: tests/guests_test.sh BUILD_DIR. Each boot is bounded (GUEST_TIMEOUT seconds).
 set -u
 B=${1:?usage: guests_test.sh BUILD_DIR}
@@ -78,6 +78,9 @@ for r in 0 1 2; do
 	v=$(grep -a "^tdreport: RTMR$r " "$log" | awk '{ print $3 }' | tr -d '\r')
 	if [ -n "$v" ] && [ "$v" != "$zero" ]; then ok "linux-td: RTMR$r extended by the measured boot"; else
 		bad "linux-td: RTMR$r" "'$v'"; fi
+done
+for r in 0 1 2 3; do
+	check "RTMR$r = replay of the TD event log (ACPI CCEL)" "^tdreport: RTMR$r replayed from [0-9]+ events of the TD event log: matches the TDREPORT"
 done
 [ -n "${boot:-}" ] && echo "     (Linux TD to its initramfs shell in $boot s)"
 echo "$pass passed, $fail failed"

@@ -554,7 +554,8 @@ def fetch_linux(apt, cache, build):
         raise BuildError("%s has no boot/vmlinuz-%s" % (pkg, kver))
     tdreport = os.path.join(out, "tdreport")
     run(["gcc", "-static", "-O2", "-Wall", "-Wextra", "-Werror", "-I", os.path.join(hdr, "usr", "include"),
-         "-I", os.path.join(build, "gen"), os.path.join(ROOT, "guest", "linux", "tdreport.c"), "-o", tdreport],
+         "-I", os.path.join(build, "gen"), os.path.join(ROOT, "guest", "linux", "tdreport.c"), "-o", tdreport,
+         "-lcrypto"],
         quiet=True)
     run(["/usr/bin/python3", os.path.join(ROOT, "tools", "mk_initramfs.py"), "--kernel-root", kroot,
          "--kver", kver, "--busybox", os.path.join(bb, "usr", "bin", "busybox"),
