@@ -46,6 +46,8 @@ struct guest_run {
 	bool done;
 	const char *stop_at; /* if set: end the child once a line contains this */
 	bool no_kill;        /* ... or only note when, and let it end by itself */
+	const char *mark;    /* if set: note when a line first contains this (t_mark) */
+	double t_mark;
 	char stats[256];     /* tdxemu's TDXEMU_STATS line, if it printed one */
 	double t_stop;       /* when that line was read, from the spawn */
 	char last[256]; /* the last line that was not a BENCH result, for error messages */
@@ -78,6 +80,8 @@ static void parse_line(struct guest_run *r, const char *line, double t)
 	char name[16], what[16];
 	unsigned long long count, insns, tsc;
 
+	if (r->mark && !r->t_mark && strstr(line, r->mark))
+		r->t_mark = t;
 	if (!strncmp(line, "tdxemu: stats:", 14))
 		snprintf(r->stats, sizeof(r->stats), "%.250s", line);
 	if (r->stop_at) {
@@ -300,45 +304,41 @@ static int ovmf_once(const struct engine_ctx *c, bool td, double *t)
 	return 0;
 }
 
-/* Debian trixie's Linux as a TD (tdxemu run --linux, 2 vCPUs, 1 GiB) in its test mode: from
- * spawn to the initramfs's first line, and to the kernel's power-off. */
+/* Debian trixie's Linux as a TD (tdxemu run --linux, 2 vCPUs, 1 GiB) in its test mode, in one
+ * run: from spawn to the initramfs's first line and to the kernel's power-off, and the
+ * private pages the TD accepted (the TDXEMU_STATS line at the engine's exit). */
 #define LINUX_INIT_LINE "tdxemu-init: kernel"
 #define LINUX_OFF_LINE "reboot: Power down"
 static int linux_once(const struct engine_ctx *c, double *t_init, double *t_off, double *pages_out,
 		      double *pages_per_s)
 {
 	char *argv[] = { (char *)c->tdxemu, "run", "--linux", "-append", "console=ttyS0 panic=-1 tdxemu.test", NULL };
-	struct guest_run r = { .stop_at = LINUX_INIT_LINE };
+	struct guest_run r = { .stop_at = LINUX_OFF_LINE, .no_kill = true, .mark = LINUX_INIT_LINE };
+	unsigned long long pages = 0;
+	const char *p;
 	double wall;
-	int rc = run_child(argv, &r, &wall);
+	int rc;
 
-	if (!r.done) {
-		printf("  Linux TD: no '%s' line (exit %d; last line: %s)\n", LINUX_INIT_LINE, rc, r.last);
-		return -1;
-	}
-	*t_init = r.t_stop;
-	/* to the end, for the power-off time and the TDXEMU_STATS line (pages accepted) */
-	r = (struct guest_run){ .stop_at = LINUX_OFF_LINE, .no_kill = true };
 	setenv("TDXEMU_STATS", "1", 1);
 	rc = run_child(argv, &r, &wall);
 	unsetenv("TDXEMU_STATS");
-	if (rc || !r.done) {
-		printf("  Linux TD: no '%s' line (exit %d; last line: %s)\n", LINUX_OFF_LINE, rc, r.last);
+	if (rc || !r.done || !r.t_mark) {
+		printf("  Linux TD: no '%s' and '%s' lines (exit %d; last line: %s)\n", LINUX_INIT_LINE, LINUX_OFF_LINE,
+		       rc, r.last);
 		return -1;
 	}
+	*t_init = r.t_mark;
 	*t_off = r.t_stop;
-	*pages_per_s = 0;
-	{
-		const char *p = strstr(r.stats, "private pages added");
-		unsigned long long pages = 0;
-		/* "..., N private pages added (PAGE.AUG), R pages/s" */
-		while (p && p > r.stats && p[-1] == ' ')
-			p--;
-		while (p && p > r.stats && p[-1] >= '0' && p[-1] <= '9')
-			p--;
-		if (p && sscanf(p, "%llu", &pages) == 1 && *t_off > 0)
-			*pages_per_s = (double)pages / *t_off, *pages_out = (double)pages;
+	/* "..., N private pages added (PAGE.AUG), R pages/s": N, per second of the boot */
+	p = strstr(r.stats, " private pages added");
+	while (p && p > r.stats && p[-1] >= '0' && p[-1] <= '9')
+		p--;
+	if (!p || sscanf(p, "%llu", &pages) != 1) {
+		printf("  Linux TD: no TDXEMU_STATS line from the engine\n");
+		return -1;
 	}
+	*pages_out = (double)pages;
+	*pages_per_s = (double)pages / *t_off;
 	return 0;
 }
 
