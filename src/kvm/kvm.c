@@ -9,7 +9,6 @@
 #include "kvm_internal.h"
 #include "tdx_arch.h"
 
-#define STATUS_CLASS(st) ((st) & UINT64_C(0xFFFFFFFF00000000))
 
 /* ---- /dev/kvm ------------------------------------------------------------------------ */
 struct kvm_dev *kvm_open(struct tdx_host *h)
@@ -577,7 +576,7 @@ static int td_init(struct kvm_vm *vm, const struct td_params *tp, uint64_t *hw_e
 	plat_host_write(vm->h->plat, params, tp, sizeof(*tp));
 	st = tdh_mng_init(vm->h, kvm_thread_lp(), vm->tdr, params, &a);
 	kvm_shared_page_free(vm->dev, params);
-	if (STATUS_CLASS(st) == TDX_OPERAND_INVALID) {
+	if (KVM_STATUS_CLASS(st) == TDX_OPERAND_INVALID) {
 		*hw_error = st; /* the user's operand: a hint, no warning */
 		return td_init_fail(vm, -EINVAL);
 	}
@@ -622,7 +621,7 @@ static int finalize_vm(struct kvm_vm *vm, struct kvm_tdx_cmd *cmd)
 		return -EINVAL;
 	/* nr_premapped is always 0 here: SEPT.ADD and PAGE.ADD happen in one call. */
 	cmd->hw_error = tdh_mr_finalize(vm->h, kvm_thread_lp(), vm->tdr);
-	if (STATUS_CLASS(cmd->hw_error) == TDX_OPERAND_BUSY)
+	if (kvm_operand_busy(cmd->hw_error))
 		return -EBUSY;
 	if (cmd->hw_error)
 		return kvm_vm_bug(vm, "TDH.MR.FINALIZE", cmd->hw_error);

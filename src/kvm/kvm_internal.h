@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "abi_status.h"
 #include "kvm.h"
 #include "td_exit_state.h"
 
@@ -150,6 +151,10 @@ struct kvm_vcpu {
 	uint64_t guest_exits; /* bumped at every exit from the TD (wait_lock; wait_cond signalled) */
 	bool waiting;  /* asleep on wait_cond */
 	bool in_guest; /* inside TDH.VP.ENTER: a new interrupt needs the engine kick fn */
+	/* kvm_wait_vcpus_outside_guest() (its caller holds the VM's mmu_lock): kicked by it, and
+	 * guest_exits when it did */
+	bool wait_kicked;
+	uint64_t wait_seen;
 	bool kick;     /* kvm_vcpu_kick() not yet answered (atomic) */
 	bool halted;   /* TDVMCALL<HLT> not yet woken (Linux's KVM_MP_STATE_HALTED) */
 	bool hlt_irq_blocked; /* its R12: the guest halted with interrupts blocked */
@@ -231,8 +236,6 @@ void kvm_intr_guest_enter(struct kvm_vcpu *vcpu);
 unsigned kvm_thread_lp(void);
 /* After TDH.MEM.TRACK: kick every vCPU inside the TD and wait until each has left it
  * (Linux's kvm_make_all_cpus_request(KVM_REQ_OUTSIDE_GUEST_MODE)). */
-#define KVM_WAIT_MAX_VCPUS 64
-void kvm_wait_vcpu_outside_guest_one(struct kvm_vm *vm, unsigned i);
 void kvm_wait_vcpus_outside_guest(struct kvm_vm *vm);
 void kvm_intr_guest_exit(struct kvm_vcpu *vcpu);
 /* A kvm_vcpu_kick() to answer: true once per kick. */
@@ -244,5 +247,13 @@ int kvm_intr_halt(struct kvm_vcpu *vcpu);
 /* kvm_vcpu.c */
 void kvm_vcpu_flush(struct kvm_vcpu *vcpu);
 void kvm_vcpu_free(struct kvm_vcpu *vcpu);
+
+/* The 64-bit status class (bits 63:32, operand id aside) of a SEAMCALL status. */
+#define KVM_STATUS_CLASS(st) ((st) & UINT64_C(0xFFFFFFFF00000000))
+/* tdx_operand_busy(): a resource the SEAMCALL needs is held by another one; try again. */
+static inline bool kvm_operand_busy(uint64_t st)
+{
+	return KVM_STATUS_CLASS(st) == TDX_OPERAND_BUSY;
+}
 
 #endif

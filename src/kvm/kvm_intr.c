@@ -213,60 +213,30 @@ int kvm_irq_msi(struct kvm_vm *vm, uint32_t apic_id, uint8_t vector)
 	return n;
 }
 
-/* One vCPU out of the guest: kick it and wait for its exit. */
-void kvm_wait_vcpu_outside_guest_one(struct kvm_vm *vm, unsigned i)
-{
-	struct kvm_vcpu *v = vm->vcpus[i];
-	uint64_t seen;
-
-	if (!v)
-		return;
-	pthread_mutex_lock(&v->wait_lock);
-	if (!v->in_guest) {
-		pthread_mutex_unlock(&v->wait_lock);
-		return;
-	}
-	seen = v->guest_exits;
-	pthread_mutex_unlock(&v->wait_lock);
-	if (vm->kick_fn)
-		vm->kick_fn(vm->kick_ctx, v->id);
-	pthread_mutex_lock(&v->wait_lock);
-	while (v->in_guest && v->guest_exits == seen)
-		pthread_cond_wait(&v->wait_cond, &v->wait_lock);
-	pthread_mutex_unlock(&v->wait_lock);
-}
-
 void kvm_wait_vcpus_outside_guest(struct kvm_vm *vm)
 {
-	uint64_t seen[KVM_WAIT_MAX_VCPUS];
-	bool inside[KVM_WAIT_MAX_VCPUS];
-	unsigned n = vm->nr_vcpus < KVM_WAIT_MAX_VCPUS ? vm->nr_vcpus : KVM_WAIT_MAX_VCPUS;
-
 	/* kvm_make_all_cpus_request(): every kick first, then the waits, so that the vCPUs leave
 	 * the guest in parallel rather than one after the other */
-	for (unsigned i = 0; i < n; i++) {
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
 		struct kvm_vcpu *v = vm->vcpus[i];
 
-		inside[i] = false;
 		if (!v)
 			continue;
 		pthread_mutex_lock(&v->wait_lock);
-		inside[i] = v->in_guest;
-		seen[i] = v->guest_exits;
+		v->wait_kicked = v->in_guest;
+		v->wait_seen = v->guest_exits;
 		pthread_mutex_unlock(&v->wait_lock);
-		if (inside[i] && vm->kick_fn)
+		if (v->wait_kicked && vm->kick_fn)
 			vm->kick_fn(vm->kick_ctx, v->id);
 	}
-	for (unsigned i = 0; i < n; i++) {
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
 		struct kvm_vcpu *v = vm->vcpus[i];
 
-		if (!inside[i])
+		if (!v || !v->wait_kicked)
 			continue;
 		pthread_mutex_lock(&v->wait_lock);
-		while (v->in_guest && v->guest_exits == seen[i])
+		while (v->in_guest && v->guest_exits == v->wait_seen)
 			pthread_cond_wait(&v->wait_cond, &v->wait_lock);
 		pthread_mutex_unlock(&v->wait_lock);
 	}
-	for (unsigned i = n; i < vm->nr_vcpus; i++)
-		kvm_wait_vcpu_outside_guest_one(vm, i);
 }

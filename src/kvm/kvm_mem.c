@@ -230,7 +230,7 @@ static int map_sept(struct kvm_vm *vm, uint64_t gpa)
 		st = tdh_mem_sept_add(vm->h, kvm_thread_lp(), vm->tdr, base, level, pa, &a);
 		if (st) {
 			kvm_page_free(vm->dev, pa);
-			if ((st & UINT64_C(0xFFFFFFFF00000000)) == TDX_OPERAND_BUSY)
+			if (kvm_operand_busy(st))
 				return -EBUSY;
 			return kvm_vm_bug(vm, "TDH.MEM.SEPT.ADD", st);
 		}
@@ -262,7 +262,7 @@ static int populate_one(struct kvm_vm *vm, uint64_t gpa, const void *src, uint32
 	plat_host_write(vm->h->plat, vm->src_page, src, KVM_PAGE);
 	st = tdh_mem_page_add(vm->h, kvm_thread_lp(), vm->tdr, gpa, pa, vm->src_page, &a);
 	if (st) /* tdx_gmem_post_populate(): no KVM_BUG_ON, the caller sees -EBUSY or -EIO */
-		return (st & UINT64_C(0xFFFFFFFF00000000)) == TDX_OPERAND_BUSY ? -EBUSY : -EIO;
+		return kvm_operand_busy(st) ? -EBUSY : -EIO;
 	s->populated[idx] = true;
 	vm->mapped[vm->nr_mapped++] = (struct kvm_mapped){ gpa, pa };
 	if (flags & KVM_TDX_MEASURE_MEMORY_REGION)
@@ -325,7 +325,7 @@ static int fault_private(struct kvm_vm *vm, uint64_t gpa)
 	if ((ret = map_sept(vm, gpa)))
 		return ret == -EBUSY ? 0 : ret;
 	st = tdh_mem_page_aug(vm->h, kvm_thread_lp(), vm->tdr, gpa, 0, s->gmem[idx], &a);
-	if ((st & UINT64_C(0xFFFFFFFF00000000)) == TDX_OPERAND_BUSY)
+	if (kvm_operand_busy(st))
 		return 0; /* the guest faults again */
 	if (st)
 		return kvm_vm_bug(vm, "TDH.MEM.PAGE.AUG", st);
@@ -359,10 +359,6 @@ static void unpopulate(struct kvm_vm *vm, uint64_t gpa, bool free_page)
  * busy (TDX_OPERAND_BUSY: another vCPU's TDH.VP.ENTER or SEAMCALL holds it) is tried again
  * after every vCPU has been kicked out of the guest, as KVM does instead of failing. */
 #define BUSY_RETRIES 10000
-static bool busy(uint64_t st)
-{
-	return (st >> 32) == (TDX_OPERAND_BUSY >> 32);
-}
 
 static void no_vcpus_enter_start(struct kvm_vm *vm)
 {
@@ -392,7 +388,7 @@ static uint64_t zap_retry(struct kvm_vm *vm, enum zap_op op, uint64_t gpa)
 {
 	uint64_t st;
 
-	for (unsigned i = 0; busy(st = zap_seamcall(vm, op, gpa)) && i < BUSY_RETRIES; i++)
+	for (unsigned i = 0; kvm_operand_busy(st = zap_seamcall(vm, op, gpa)) && i < BUSY_RETRIES; i++)
 		no_vcpus_enter_start(vm);
 	no_vcpus_enter_stop(vm);
 	return st;

@@ -605,7 +605,7 @@ static int handle_exit(struct kvm_vcpu *v, uint64_t ret)
 
 	/* tdx_vcpu_run(): TDH.VP.ENTER found a TD-wide resource busy (another vCPU's SEAMCALL
 	 * holds the TD epoch or Secure EPT lock, e.g. during TDH.MEM.TRACK): enter again. */
-	if ((ret >> 32) == (TDX_OPERAND_BUSY >> 32))
+	if (kvm_operand_busy(ret))
 		return 1;
 	/* tdx_handle_exit(): an error or non-recoverable status is not served whatever its exit
 	 * reason, except the triple fault (e.g. a machine check made the TD fatal:

@@ -213,9 +213,9 @@ void td_guest_msr_exit(struct td_guest *g, const struct plat_guest_exit *ex, boo
 		td_guest_inject_ve_instr(g, ex);
 		return;
 	}
-	/* An exit the bitmap does not ask for is the real module's FATAL_ERROR. It stays a #VE
-	 * here: an engine that does not consult the bitmap yet exits on every access, and a #VE
-	 * is what the guest got for those before. */
+	/* An exit the bitmap does not ask for is the real module's FATAL_ERROR. QEMU's TD mode
+	 * consults the bitmap and never makes one; an engine that exits on every access (a
+	 * scripted test engine) gets a #VE here rather than a dead module. */
 	if (!g->msr_bitmap || !td_msr_bitmap_exits(g->msr_bitmap, msr, write)) {
 		td_guest_inject_ve_instr(g, ex);
 		return;

@@ -457,17 +457,18 @@ static double now_s(void)
 static void print_stats_at_exit(void)
 {
 	const struct td_launch_stats *st;
+	uint64_t pages;
 	double t;
 
 	if (!stats_launch)
 		return;
 	st = &stats_launch->stats;
+	pages = kvm_vm_pages_augmented(stats_launch->vm);
 	t = now_s() - stats_t0;
 	fprintf(stderr, "tdxemu: stats: %.2f s, %llu TDCALL exits, %llu IO, %llu MMIO, %llu KVM_RUNs, "
 			"%llu private pages added (PAGE.AUG), %.0f pages/s\n", t, (unsigned long long)st->tdcalls,
 		(unsigned long long)st->pio, (unsigned long long)st->mmio, (unsigned long long)st->kvm_runs,
-		(unsigned long long)kvm_vm_pages_augmented(stats_launch->vm),
-		t > 0 ? (double)kvm_vm_pages_augmented(stats_launch->vm) / t : 0.0);
+		(unsigned long long)pages, t > 0 ? (double)pages / t : 0.0);
 }
 
 int td_launch_create(const struct td_launch_config *cfg, const struct td_launch_ops *ops, void *ctx,
@@ -570,9 +571,5 @@ unsigned td_launch_nr_vcpus(const struct td_launch *l)
 
 const struct td_launch_stats *td_launch_get_stats(const struct td_launch *l)
 {
-	struct td_launch *m = (struct td_launch *)l; /* the counters are the launch's own cache */
-
-	m->stats.pages_augmented = l->vm ? kvm_vm_pages_augmented(l->vm) : 0;
 	return &l->stats;
 }
-

@@ -114,7 +114,6 @@ bool td_launch_tracing(const struct td_launch *l);
 /* Counters for tests and the log (tdcalls: those that left the engine). */
 struct td_launch_stats {
 	uint64_t tdcalls, tdvmcalls, pio, mmio, ept_faults, kvm_runs, get_quotes;
-	uint64_t pages_augmented; /* private pages TDH.MEM.PAGE.AUGed since FINALIZE */
 };
 const struct td_launch_stats *td_launch_get_stats(const struct td_launch *l);
 
