@@ -197,6 +197,14 @@ class Apt:
             raise BuildError("expected one qemu .dsc in %s, found %d" % (dest, len(dsc)))
         return dsc[0]
 
+    def deb_name(self, pkg):
+        """The file name of the .deb `apt-get download pkg` would fetch now."""
+        out = run(["apt-get", "-q"] + self.opts + ["download", "--print-uris", pkg], quiet=True)
+        m = re.search(r"^'\S+' (\S+\.deb) ", out, re.M)
+        if not m:
+            raise BuildError("apt names no .deb for %s:\n%s" % (pkg, out[-1000:]))
+        return m.group(1)
+
     def fetch_deb(self, pkg, dest):
         os.makedirs(dest, exist_ok=True)
         run(["apt-get", "-q"] + self.opts + ["download", pkg], cwd=dest, quiet=True)
@@ -489,38 +497,41 @@ def prune_versions(cache, keep):
     """Trixie moved on: drop the trees of the QEMU versions it no longer serves."""
     for d in glob.glob(os.path.join(cache, "*")):
         name = os.path.basename(d)
-        if name in (keep, "apt", "meson", "debs") or name.startswith(("ovmf-", "linux-")):
-            continue        # not a QEMU tree: the unpacked guest packages
+        if name in (keep, "apt", "meson", "debs") or name.startswith("pkg-"):
+            continue        # not a QEMU tree: unpacked packages (fetch_unpacked prunes them)
         if os.path.isdir(d):
-            log("removing the cache of QEMU %s" % name)
+            log("removing %s from the cache (another QEMU version, or an older layout)" % name)
             shutil.rmtree(d)
 
 
 def fetch_ovmf(apt, cache, build):
     """trixie's ovmf package, unpacked once per version; BUILD/ovmf-trixie/OVMF.fd points into it."""
-    debs = os.path.join(cache, "debs")
-    for old in glob.glob(os.path.join(debs, "ovmf_*.deb")):
-        os.unlink(old)                       # apt download leaves the newest one only
-    deb = apt.fetch_deb("ovmf/" + SUITE, debs)
-    ver = os.path.basename(deb)[len("ovmf_"):-len("_all.deb")]
-    unpacked = os.path.join(cache, "ovmf-" + ver)
-    if not os.path.isfile(os.path.join(unpacked, "usr", "share", "ovmf", "OVMF.fd")):
-        run(["dpkg-deb", "-x", deb, unpacked], quiet=True)
+    unpacked = fetch_unpacked(apt, cache, "ovmf/" + SUITE, "ovmf")
     out = os.path.join(build, "ovmf-trixie")
     os.makedirs(out, exist_ok=True)
     link = os.path.join(out, "OVMF.fd")
     _remove(link)
     os.symlink(os.path.relpath(os.path.join(unpacked, "usr", "share", "ovmf", "OVMF.fd"), out), link)
-    log("%s -> Debian %s's ovmf %s" % (link, SUITE, ver))
+    log("%s -> Debian %s's %s" % (link, SUITE, os.path.basename(unpacked)))
 
 
-def _fetch_unpacked(apt, cache, pkg, name):
-    """pkg (name/suite) downloaded into cache/debs and unpacked once into cache/linux-<deb>."""
+def fetch_unpacked(apt, cache, pkg, name):
+    """Package pkg (package/suite) downloaded into cache/debs and unpacked once per version into
+    cache/pkg-<package>_<version>_<arch>; the .debs and trees of other versions, the packages
+    the glob `name` matches, are removed."""
     debs = os.path.join(cache, "debs")
+    want = apt.deb_name(pkg)
+    unpacked = os.path.join(cache, "pkg-" + want[:-len(".deb")])
+    if os.path.isdir(unpacked):
+        return unpacked                      # this version is here already: no download
     for old in glob.glob(os.path.join(debs, name + "_*.deb")):
-        os.unlink(old)
+        os.unlink(old)                       # apt download leaves the newest one only
     deb = apt.fetch_deb(pkg, debs)
-    unpacked = os.path.join(cache, "linux-" + os.path.basename(deb)[:-len(".deb")])
+    if os.path.basename(deb) != want:
+        raise BuildError("apt downloaded %s, not the %s it announced" % (os.path.basename(deb), want))
+    for old in glob.glob(os.path.join(cache, "pkg-" + name + "_*")):
+        if old != unpacked:
+            shutil.rmtree(old, ignore_errors=True)
     if not os.path.isdir(unpacked):
         tmp = unpacked + ".new"
         shutil.rmtree(tmp, ignore_errors=True)
@@ -538,29 +549,46 @@ def kernel_package(apt):
     return m.group(1), m.group(2)
 
 
+def _stale(out, inputs):
+    """out is missing or older than one of inputs (files or unpacked package trees)."""
+    if not os.path.isfile(out):
+        return True
+    t = os.path.getmtime(out)
+    return any(os.path.getmtime(i) > t for i in inputs)
+
+
+def _build_tdreport(out, src, hdr, build):
+    """guest/linux/tdreport.c, static, against the kernel's uAPI headers and our ABI header."""
+    run(["gcc", "-static", "-O2", "-Wall", "-Wextra", "-Werror", "-I", os.path.join(hdr, "usr", "include"),
+         "-I", os.path.join(build, "gen"), src, "-o", out, "-lcrypto"], quiet=True)
+
+
 def fetch_linux(apt, cache, build):
     """The Linux TD: trixie's kernel (vmlinuz, the tdx-guest/tsm/configfs modules), busybox-static
     and the kernel's uAPI headers, never installed, only unpacked; then the project's initramfs
     (guest/linux/init, tools/mk_initramfs.py) with its static TDREPORT tool. BUILD/linux-trixie/
     holds vmlinuz, initrd.gz and KVER."""
     pkg, kver = kernel_package(apt)
-    kroot = _fetch_unpacked(apt, cache, pkg + "/" + SUITE, pkg)
-    bb = _fetch_unpacked(apt, cache, "busybox-static/" + SUITE, "busybox-static")
-    hdr = _fetch_unpacked(apt, cache, "linux-libc-dev/" + SUITE, "linux-libc-dev")
+    kroot = fetch_unpacked(apt, cache, pkg + "/" + SUITE, "linux-image-*-amd64")
+    bb = fetch_unpacked(apt, cache, "busybox-static/" + SUITE, "busybox-static")
+    hdr = fetch_unpacked(apt, cache, "linux-libc-dev/" + SUITE, "linux-libc-dev")
     out = os.path.join(build, "linux-trixie")
     os.makedirs(out, exist_ok=True)
     vmlinuz = os.path.join(kroot, "boot", "vmlinuz-" + kver)
     if not os.path.isfile(vmlinuz):
         raise BuildError("%s has no boot/vmlinuz-%s" % (pkg, kver))
     tdreport = os.path.join(out, "tdreport")
-    run(["gcc", "-static", "-O2", "-Wall", "-Wextra", "-Werror", "-I", os.path.join(hdr, "usr", "include"),
-         "-I", os.path.join(build, "gen"), os.path.join(ROOT, "guest", "linux", "tdreport.c"), "-o", tdreport,
-         "-lcrypto"],
-        quiet=True)
-    run(["/usr/bin/python3", os.path.join(ROOT, "tools", "mk_initramfs.py"), "--kernel-root", kroot,
-         "--kver", kver, "--busybox", os.path.join(bb, "usr", "bin", "busybox"),
-         "--init", os.path.join(ROOT, "guest", "linux", "init"), "--tdreport", tdreport,
-         "-o", os.path.join(out, "initrd.gz")], quiet=True)
+    initrd = os.path.join(out, "initrd.gz")
+    src = os.path.join(ROOT, "guest", "linux", "tdreport.c")
+    abi = os.path.join(build, "gen", "abi_structs.h")
+    init = os.path.join(ROOT, "guest", "linux", "init")
+    mk = os.path.join(ROOT, "tools", "mk_initramfs.py")
+    if _stale(tdreport, [src, abi, hdr]):
+        _build_tdreport(tdreport, src, hdr, build)
+    if _stale(initrd, [tdreport, init, mk, kroot, bb]):
+        run(["/usr/bin/python3", mk, "--kernel-root", kroot, "--kver", kver,
+             "--busybox", os.path.join(bb, "usr", "bin", "busybox"), "--init", init, "--tdreport", tdreport,
+             "-o", initrd], quiet=True)
     link = os.path.join(out, "vmlinuz")
     _remove(link)
     os.symlink(os.path.relpath(vmlinuz, out), link)
