@@ -1,10 +1,12 @@
 #!/bin/bash
 # make check-guests: real guests nobody on the team wrote, unmodified, as TDs on tdxemu.
-#  1. Debian trixie's OVMF to the UEFI shell (split irqchip, 1 GiB, 2 vCPUs).
+#  1. Debian trixie's OVMF to the UEFI shell (split irqchip, 1 GiB, 2 vCPUs), on the serial port
+#     and on a virtio console (OVMF's virtio DMA goes through shared bounce buffers: MapGPA).
 #  2. Debian trixie's Linux kernel through that OVMF (-kernel/-initrd, 2 vCPUs) to the shell of tdxemu's
 #     initramfs; the shell gets commands over the serial console, the kernel's TDX line, the
 #     tdx_guest driver's TDREPORT (MRTD = `tdxemu measure` of the firmware, RTMR0-2 extended by
-#     the measured boot, RTMR0-3 = the replay of the TD event log) and a clean power-off are checked.
+#     the measured boot, RTMR0-3 = the replay of the TD event log), a virtio console both ways
+#     (SWIOTLB bounce buffers in shared memory) and a clean power-off are checked.
 # Usage: tests/guests_test.sh BUILD_DIR. Each boot is bounded (GUEST_TIMEOUT seconds).
 set -u
 B=${1:?usage: guests_test.sh BUILD_DIR}
@@ -32,30 +34,54 @@ wait_for() {
 	return 1
 }
 
-# 1. OVMF to the UEFI shell
+# map_gpa_check NAME LOG: the TDXEMU_STATS line says the guest made pages shared with MapGPA.
+map_gpa_check() {
+	local n
+	n=$(sed -n 's/^tdxemu: stats: .*, \([0-9]*\) MapGPA (\([0-9]*\) pages made shared)$/\1 \2/p' "$2")
+	if [ -n "$n" ] && [ "${n%% *}" -gt 0 ] && [ "${n##* }" -gt 0 ]; then
+		ok "$1: shared buffers through MapGPA (${n%% *} calls, ${n##* } pages made shared)"
+	else
+		bad "$1: MapGPA" "no MapGPA that made pages shared in the stats line ('$n')" "$2"
+	fi
+}
+
+# 1. OVMF to the UEFI shell, on the serial port and on a virtio console
 start=$(date +%s.%N)
-"$BIN" run -accel tcg -object tdx-guest,id=tdx0 -machine q35,confidential-guest-support=tdx0,kernel-irqchip=split \
-	-bios "$ovmf" -m 1G -smp 2 -nographic -nodefaults -serial stdio >"$tmp/ovmf.log" 2>&1 </dev/null &
+TDXEMU_STATS=1 "$BIN" run -accel tcg -object tdx-guest,id=tdx0 \
+	-machine q35,confidential-guest-support=tdx0,kernel-irqchip=split -bios "$ovmf" -m 1G -smp 2 \
+	-nographic -nodefaults -serial stdio -device virtio-serial-pci \
+	-chardev file,id=vc0,path="$tmp/ovmf-virtio.out" -device virtconsole,chardev=vc0 \
+	>"$tmp/ovmf.log" 2>&1 </dev/null &
 qpid=$!
 if wait_for "$tmp/ovmf.log" 'Shell>' $qpid && grep -aq 'UEFI Interactive Shell' "$tmp/ovmf.log"; then
 	ok "ovmf-trixie-td-uefi-shell ($(since $start) s, 2 vCPUs, 1 GiB)"
 else
 	bad ovmf-trixie-td-uefi-shell "no UEFI shell within $T s" "$tmp/ovmf.log"
 fi
-kill $qpid 2>/dev/null; wait $qpid 2>/dev/null
+if wait_for "$tmp/ovmf-virtio.out" 'Shell>' $qpid; then ok "ovmf-trixie-td: UEFI shell on the virtio console"; else
+	bad "ovmf-trixie-td: virtio console" "no 'Shell>' on it" "$tmp/ovmf-virtio.out"; fi
+kill -INT $qpid 2>/dev/null; wait $qpid 2>/dev/null
+map_gpa_check ovmf-trixie-td "$tmp/ovmf.log"
 
-# 2. Linux to the initramfs shell, commands over the serial console, then power-off
-mkfifo "$tmp/in"
+# 2. Linux to the initramfs shell, commands over the serial console, a line each way over a
+# virtio console (QEMU's pipe chardev: vc.in to the guest, vc.out from it), then power-off
+mkfifo "$tmp/in" "$tmp/vc.in" "$tmp/vc.out"
+cat "$tmp/vc.out" >"$tmp/virtio.log" &
+exec 4<>"$tmp/vc.in"
+token="ping-$$-$RANDOM"
 start=$(date +%s.%N)
-"$BIN" run --linux <"$tmp/in" >"$tmp/linux.log" 2>&1 &
+TDXEMU_STATS=1 "$BIN" run --linux -device virtio-serial-pci -chardev pipe,id=vc0,path="$tmp/vc" \
+	-device virtconsole,chardev=vc0 <"$tmp/in" >"$tmp/linux.log" 2>&1 &
 qpid=$!
 exec 3>"$tmp/in"
 if wait_for "$tmp/linux.log" 'tdxemu-init: shell ready' $qpid; then
 	boot=$(since $start)
-	printf 'echo "shell says $((6 * 7))"; poweroff -f\n' >&3
+	# The port is opened before the notice, so the host's line cannot arrive before the reader.
+	printf 'exec 7<>/dev/hvc0; echo "virtio $((40 + 2)) listening"; read -t 60 x <&7; echo "virtio console got: $x" >&7; echo "shell says $((6 * 7))"; poweroff -f\n' >&3
+	wait_for "$tmp/linux.log" 'virtio 42 listening' $qpid && echo "$token" >&4
 	wait_for "$tmp/linux.log" 'reboot: Power down' $qpid
 fi
-exec 3>&-
+exec 3>&- 4>&-
 for _ in $(seq 1 40); do kill -0 $qpid 2>/dev/null || break; sleep 0.25; done
 kill $qpid 2>/dev/null; wait $qpid; rc=$?
 log=$tmp/linux.log
@@ -68,6 +94,13 @@ check "2 vCPUs up (ACPI mailbox wake-up through OVMF)" '^tdxemu-init: kernel .*,
 check "TDREPORT from the tdx_guest driver" '^tdreport: MRTD +[0-9a-f]{96}'
 check "initramfs shell runs commands from the serial console" '^shell says 42'
 check "clean power-off" 'reboot: Power down'
+check "SWIOTLB bounce buffers for device DMA" 'PCI-DMA: Using software bounce buffering for IO \(SWIOTLB\)'
+if grep -aq "virtio console got: $token" "$tmp/virtio.log"; then
+	ok "linux-td: virtio console both ways (host line '$token' read by the guest and sent back)"
+else
+	bad "linux-td: virtio console" "no 'virtio console got: $token' from the guest" "$tmp/virtio.log"
+fi
+map_gpa_check linux-td "$log"
 [ "$rc" = 0 ] && ok "linux-td: QEMU exit status 0" || bad "linux-td: QEMU exit status" "$rc" "$log"
 want=$("$BIN" measure -bios "$ovmf" -m 1G | awk '$1 == "MRTD" { print $2 }')
 got=$(grep -a '^tdreport: MRTD' "$log" | awk '{ print $3 }' | tr -d '\r')

@@ -466,9 +466,10 @@ static void print_stats_at_exit(void)
 	pages = kvm_vm_pages_augmented(stats_launch->vm);
 	t = now_s() - stats_t0;
 	fprintf(stderr, "tdxemu: stats: %.2f s, %llu TDCALL exits, %llu IO, %llu MMIO, %llu KVM_RUNs, "
-			"%llu private pages added (PAGE.AUG), %.0f pages/s\n", t, (unsigned long long)st->tdcalls,
-		(unsigned long long)st->pio, (unsigned long long)st->mmio, (unsigned long long)st->kvm_runs,
-		(unsigned long long)pages, t > 0 ? (double)pages / t : 0.0);
+			"%llu private pages added (PAGE.AUG), %.0f pages/s, %llu MapGPA (%llu pages made shared)\n", t,
+		(unsigned long long)st->tdcalls, (unsigned long long)st->pio, (unsigned long long)st->mmio,
+		(unsigned long long)st->kvm_runs, (unsigned long long)pages, t > 0 ? (double)pages / t : 0.0,
+		(unsigned long long)st->map_gpas, (unsigned long long)st->pages_made_shared);
 }
 
 int td_launch_create(const struct td_launch_config *cfg, const struct td_launch_ops *ops, void *ctx,

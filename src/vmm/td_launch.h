@@ -114,6 +114,8 @@ bool td_launch_tracing(const struct td_launch *l);
 /* Counters for tests and the log (tdcalls: those that left the engine). */
 struct td_launch_stats {
 	uint64_t tdcalls, tdvmcalls, pio, mmio, ept_faults, kvm_runs, get_quotes;
+	/* MapGPA (KVM_HC_MAP_GPA_RANGE) exits, and the 4 KiB pages they made shared */
+	uint64_t map_gpas, pages_made_shared;
 };
 const struct td_launch_stats *td_launch_get_stats(const struct td_launch *l);
 

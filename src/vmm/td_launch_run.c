@@ -34,7 +34,10 @@ static void exit_map_gpa(struct td_launch *l, struct kvm_run *run)
 	uint64_t gpa = run->hypercall.args[0], size = run->hypercall.args[1] * 4096;
 	bool priv = run->hypercall.args[2] & KVM_MAP_GPA_RANGE_ENCRYPTED;
 
+	TD_LAUNCH_COUNT(l, map_gpas);
 	run->hypercall.ret = kvm_set_memory_attributes(l->vm, gpa, size, priv ? KVM_MEMORY_ATTRIBUTE_PRIVATE : 0) ? 1 : 0;
+	if (!priv && !run->hypercall.ret)
+		__atomic_fetch_add(&l->stats.pages_made_shared, run->hypercall.args[1], __ATOMIC_RELAXED);
 	if (l->trace)
 		td_launch_log(l, "MapGPA %#llx+%#llx %s", (unsigned long long)gpa, (unsigned long long)size,
 			      priv ? "private" : "shared");
