@@ -152,13 +152,18 @@ mkdir "$tmp/run" && cp "$real_bin" "$tmp/run/tdxemu"
 BIN=$tmp/run/tdxemu
 expect run-no-engine 1 "no engine at $tmp/run/qemu-system-x86_64 \(No such file or directory\): build it with 'make qemu'" -- run -version
 expect run-demo-no-engine 1 "no engine at $tmp/run/qemu-system-x86_64 \(No such file or directory\)" -- run
-printf '#!/bin/sh\nprintf "argc=%%d" $#; for a; do printf " [%%s]" "$a"; done; echo\n%s\nexit 7\n' \
+printf '#!/bin/sh\nprintf "argc=%%d" $#; for a; do printf " [%%s]" "$a"; done; echo\necho "kvm=[$TDXEMU_KVM_PARAMS]"\n%s\nexit 7\n' \
 	"for a; do case \$a in /proc/self/fd/*) cmp -s \"\$a\" '$tmp/demo.fd' && echo bios-is-the-demo;; esac; done" \
 	> "$tmp/run/qemu-system-x86_64"
 chmod +x "$tmp/run/qemu-system-x86_64"
 expect run-forwards-args-and-exit 7 '^argc=4 \[-version\] \[a b\] \[\] \[--x=\*\]$' -- run -version "a b" "" '--x=*'
 expect run-demo-args 7 '^argc=17 \[-accel\] \[tcg\] \[-object\] \[tdx-guest,id=tdx0\] \[-machine\] \[q35,confidential-guest-support=tdx0\] \[-bios\] \[/proc/self/fd/[0-9]+\] \[-m\] \[256M\] \[-smp\] \[2\] \[-nographic\] \[-nodefaults\] \[-serial\] \[stdio\] \[-no-reboot\]$' -- run
 expect run-demo-memfd 7 '^bios-is-the-demo$' -- run
+# --kvm-param NAME=VALUE (repeatable, before the rest): to the engine as TDXEMU_KVM_PARAMS
+expect run-kvm-param-env 7 '^kvm=\[no_rbp_mod=N,x=1\]$' -- run --kvm-param no_rbp_mod=N --kvm-param x=1 -version
+expect run-kvm-param-not-argv 7 '^argc=1 \[-version\]$' -- run --kvm-param no_rbp_mod=N -version
+expect run-kvm-param-missing 2 '^tdxemu run: --kvm-param takes NAME=VALUE$' -- run --kvm-param
+expect run-kvm-param-form 2 "^tdxemu run: --kvm-param 'no_rbp_mod': want NAME=VALUE" -- run --kvm-param no_rbp_mod -version
 chmod -x "$tmp/run/qemu-system-x86_64"
 expect run-engine-not-executable 1 'no engine at .*\(Permission denied\)' -- run -version
 BIN=$real_bin
@@ -188,6 +193,10 @@ if [ -x "$engine" ]; then
 	if [ -r /usr/share/ovmf/OVMF.fd ]; then
 		tdq=(run -accel tcg -object tdx-guest,id=tdx0 -bios /usr/share/ovmf/OVMF.fd -m 128M -display none
 			-nodefaults -serial none)
+		expect run-qemu-td-kvm-param-unknown 1 "tdx-guest: KVM parameter ept=1: unknown parameter \(known: no_rbp_mod\)" -- \
+			run --kvm-param ept=1 "${tdq[@]:1}" -machine q35,confidential-guest-support=tdx0
+		expect run-qemu-td-kvm-param-value 1 "tdx-guest: KVM parameter no_rbp_mod=2: not a boolean" -- \
+			run --kvm-param no_rbp_mod=2 "${tdq[@]:1}" -machine q35,confidential-guest-support=tdx0
 		expect run-qemu-td-smm 1 "TDX VM doesn't support SMM" -- "${tdq[@]}" -machine q35,confidential-guest-support=tdx0,smm=on
 		expect run-qemu-td-pic 1 "TDX VM doesn't support PIC" -- "${tdq[@]}" -machine q35,confidential-guest-support=tdx0,pic=on
 		expect run-qemu-td-tsc-granularity 1 "Invalid TSC 1000001 KHz, it must be multiple of 25MHz" -- "${tdq[@]}" \
@@ -211,7 +220,7 @@ if [ -x "$engine" ]; then
 			'^tdxemu: TDCALL TDG\.VP\.VMCALL r11=0x1e r12=0x4 r13=0 r14=0xcf8$' \
 			'^tdxemu: TDCALL TDG\.VP\.VMCALL r11=0x1e r12=0x1 r13=0x1 r14=0x3f8$' \
 			'^tdxemu: TDCALL TDG\.VP\.VMCALL r11=0x1f r12=0x1b ' \
-			'^tdxemu: TDG\.VP\.VMCALL refused by the TDX module: status 0xc000010000000001, RCX \(GPR_SELECT\) 0xffec: RBP is selected.*stopped exposing RBP$'; do
+			'^tdxemu: TDG\.VP\.VMCALL refused by the TDX module: status 0xc000010000000001, RCX \(GPR_SELECT\) 0xffec: RBP is selected.*stopped exposing RBP \(TDXEMU_KVM_PARAMS=no_rbp_mod=N, or tdxemu run --kvm-param no_rbp_mod=N, runs it.*\)$'; do
 			grep -qE -- "$pat" "$tmp/td.log" || { echo "FAIL run-qemu-td-ovmf: no line /$pat/"; td_ok=0; }
 		done
 		if [ $td_ok = 1 ]; then echo "ok   run-qemu-td-ovmf"; pass=$((pass + 1)); else

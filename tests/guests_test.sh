@@ -2,6 +2,10 @@
 # make check-guests: real guests nobody on the team wrote, unmodified, as TDs on tdxemu.
 #  1. Debian trixie's OVMF to the UEFI shell (split irqchip, 1 GiB, 2 vCPUs), on the serial port
 #     and on a virtio console (OVMF's virtio DMA goes through shared bounce buffers: MapGPA).
+#  1b. Debian 12's own OVMF (/usr/share/ovmf/OVMF.fd, package ovmf): its TDVMCALLs pass RBP, so
+#     with Linux's KVM (CONFIG_FLAGS.NO_RBP_MOD) the module refuses them and the launch log says
+#     why; on a KVM that leaves NO_RBP_MOD clear (--kvm-param no_rbp_mod=N, TDX 1.0-era KVM) it
+#     reaches the UEFI shell.
 #  2. Debian trixie's Linux kernel through that OVMF (-kernel/-initrd, 2 vCPUs) to the shell of tdxemu's
 #     initramfs; the shell gets commands over the serial console, the kernel's TDX line, the
 #     tdx_guest driver's TDREPORT (MRTD = `tdxemu measure` of the firmware, RTMR0-2 extended by
@@ -62,6 +66,33 @@ if wait_for "$tmp/ovmf-virtio.out" 'Shell>' $qpid; then ok "ovmf-trixie-td: UEFI
 	bad "ovmf-trixie-td: virtio console" "no 'Shell>' on it" "$tmp/ovmf-virtio.out"; fi
 kill -INT $qpid 2>/dev/null; wait $qpid 2>/dev/null
 map_gpa_check ovmf-trixie-td "$tmp/ovmf.log"
+
+# 1b. Debian 12's OVMF: refused under Linux's KVM, the UEFI shell under no_rbp_mod=N
+bw=/usr/share/ovmf/OVMF.fd
+if [ -r "$bw" ]; then
+	for mode in default no_rbp_mod=N; do
+		kp=(); [ $mode = default ] || kp=(--kvm-param $mode)
+		"$BIN" run "${kp[@]}" -accel tcg -object tdx-guest,id=tdx0 \
+			-machine q35,confidential-guest-support=tdx0,kernel-irqchip=split -bios "$bw" -m 1G -smp 2 \
+			-nographic -nodefaults -serial stdio >"$tmp/bw-$mode.log" 2>&1 </dev/null &
+		qpid=$!
+		if [ $mode = default ]; then
+			pat='TDG.VP.VMCALL refused by the TDX module: status 0xc000010000000001, RCX \(GPR_SELECT\) 0x[0-9a-f]+: RBP is selected'
+			if wait_for "$tmp/bw-$mode.log" 'RBP is selected' $qpid && grep -aqE "$pat" "$tmp/bw-$mode.log"; then
+				ok "ovmf-bookworm-td: refused under Linux's KVM (NO_RBP_MOD), the reason logged"
+			else
+				bad "ovmf-bookworm-td: refusal" "no line /$pat/" "$tmp/bw-$mode.log"
+			fi
+		elif wait_for "$tmp/bw-$mode.log" 'Shell>' $qpid && grep -aq 'UEFI Interactive Shell' "$tmp/bw-$mode.log"; then
+			ok "ovmf-bookworm-td-uefi-shell with KVM no_rbp_mod=N (2 vCPUs, 1 GiB)"
+		else
+			bad ovmf-bookworm-td-uefi-shell "no UEFI shell within $T s" "$tmp/bw-$mode.log"
+		fi
+		kill $qpid 2>/dev/null; wait $qpid 2>/dev/null
+	done
+else
+	bad ovmf-bookworm "no $bw (Debian package ovmf)"
+fi
 
 # 2. Linux to the initramfs shell, commands over the serial console, a line each way over a
 # virtio console (QEMU's pipe chardev: vc.in to the guest, vc.out from it), then power-off

@@ -275,3 +275,28 @@ TEST(kvm_args_set_tsc_khz)
 	fx_kvm_down(&k);
 	free(iv);
 }
+
+/* kvm_set_param(): the kernel's bool spellings, -EINVAL for anything else. */
+TEST(kvm_set_param_values)
+{
+	static const char *const yes[] = { "y", "Y", "1", "on" }, *const no[] = { "n", "N", "0", "off" };
+	struct fx f;
+	struct kvm_dev *d;
+
+	REQUIRE(fx_create(&f) && fx_bringup(&f));
+	REQUIRE((d = kvm_open(f.h)) != NULL);
+	CHECK(kvm_param_no_rbp_mod(d)); /* Linux's default */
+	for (unsigned i = 0; i < 4; i++) {
+		CHECK_EQ(kvm_set_param(d, "no_rbp_mod", no[i]), 0);
+		CHECK(!kvm_param_no_rbp_mod(d));
+		CHECK_EQ(kvm_set_param(d, "no_rbp_mod", yes[i]), 0);
+		CHECK(kvm_param_no_rbp_mod(d));
+	}
+	CHECK_EQ(kvm_set_param(d, "no_rbp_mod", "yes please"), -EINVAL);
+	CHECK_EQ(kvm_set_param(d, "no_rbp_mod", ""), -EINVAL);
+	CHECK_EQ(kvm_set_param(d, "NO_RBP_MOD", "N"), -EINVAL);
+	CHECK_EQ(kvm_set_param(d, NULL, "N"), -EINVAL);
+	CHECK(kvm_param_no_rbp_mod(d)); /* failures leave it alone */
+	kvm_close(d);
+	fx_destroy(&f);
+}

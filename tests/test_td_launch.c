@@ -300,3 +300,41 @@ TEST(td_launch_says_refused_vmcall)
 	td_launch_destroy(l);
 	free(img);
 }
+
+/* KVM's no_rbp_mod=N (TDX 1.0-era KVM): the same TDVMCALL with RBP in GPR_SELECT reaches KVM
+ * (the TDCALL succeeds: the module passes it on) and nothing is said; bad parameters fail the launch
+ * with the parameter named. */
+TEST(td_launch_kvm_param_no_rbp_mod)
+{
+	static const struct td_launch_ops ops = { .run = rbp_run, .pio = fake_io, .mmio = fake_mmio,
+						  .shared_rw = fake_shared_rw, .log = rbp_log };
+	static const struct {
+		const char *params, *err;
+	} bad[] = {
+		{ "no_rbp_mod=maybe", "KVM parameter no_rbp_mod=maybe: not a boolean" },
+		{ "no_rbp_mod", "KVM parameter 'no_rbp_mod': not NAME=VALUE" },
+		{ "no_rbp_mod=N,ept=1", "KVM parameter ept=1: unknown parameter (known: no_rbp_mod)" },
+		{ "=1", "KVM parameter '=1': not NAME=VALUE" },
+	};
+	struct rbp_fake f = { 0 };
+	struct td_launch_config cfg = { .ram_size = 128ull << 20, .kvm_params = "no_rbp_mod=N" };
+	struct td_launch *l;
+	uint8_t *img;
+	size_t n;
+	char err[256];
+
+	if (tdvf_read_file(OVMF, &img, &n, err, sizeof(err)))
+		return;
+	cfg.bios = img, cfg.bios_size = n;
+	REQUIRE_EQ(td_launch_create(&cfg, &ops, &f, &l, err, sizeof(err)), 0);
+	CHECK_EQ(td_launch_run(l, 0, &f, err, sizeof(err)), 1);
+	CHECK_EQ(f.rax_after, TDX_SUCCESS);
+	CHECK_EQ(f.logs, 0u);
+	td_launch_destroy(l);
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cfg.kvm_params = bad[i].params;
+		CHECK_EQ(td_launch_create(&cfg, &ops, &f, &l, err, sizeof(err)), -1);
+		CHECK(strstr(err, bad[i].err) != NULL);
+	}
+	free(img);
+}

@@ -24,7 +24,36 @@ struct kvm_dev *kvm_open(struct tdx_host *h)
 		return NULL;
 	}
 	pthread_mutex_init(&d->lock, NULL);
+	d->no_rbp_mod = true;
 	return d;
+}
+
+/* The kernel's kstrtobool() spellings. */
+static int parse_bool(const char *v, bool *out)
+{
+	static const char *const yes[] = { "y", "Y", "1", "on", "On", "ON" }, *const no[] = { "n", "N", "0", "off", "Off", "OFF" };
+
+	for (unsigned i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (!strcmp(v, yes[i]))
+			return *out = true, 0;
+		if (!strcmp(v, no[i]))
+			return *out = false, 0;
+	}
+	return -EINVAL;
+}
+
+int kvm_set_param(struct kvm_dev *d, const char *name, const char *value)
+{
+	if (!name || !value)
+		return -EINVAL;
+	if (!strcmp(name, "no_rbp_mod"))
+		return parse_bool(value, &d->no_rbp_mod);
+	return -EINVAL;
+}
+
+bool kvm_param_no_rbp_mod(const struct kvm_dev *d)
+{
+	return d->no_rbp_mod;
 }
 
 void kvm_close(struct kvm_dev *d)
@@ -498,7 +527,7 @@ static int setup_tdparams(struct kvm_vm *vm, const struct kvm_tdx_init_vm *init,
 	tp->max_vcpus = (uint16_t)vm->max_vcpus;
 	tp->attributes = init->attributes | si->attributes_fixed1;
 	tp->xfam = init->xfam | si->xfam_fixed1;
-	tp->config_flags = CONFIG_FLAGS_NO_RBP_MOD_MASK;
+	tp->config_flags = vm->dev->no_rbp_mod ? CONFIG_FLAGS_NO_RBP_MOD_MASK : 0;
 	/* setup_tdparams(): TDX_TSC_KHZ_TO_25MHZ(kvm->arch.default_tsc_khz), rounded down */
 	tp->tsc_frequency = (uint16_t)((vm->tsc_khz ? vm->tsc_khz : KVM_TDX_DEFAULT_TSC_KHZ) / TDX_TSC_KHZ_PER_25MHZ);
 	if ((ret = setup_eptp(vm, &init->cpuid, tp)) || (ret = setup_cpuids(si, &init->cpuid, tp)))

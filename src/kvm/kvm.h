@@ -24,6 +24,16 @@ uint64_t kvm_dev_pages_in_use(const struct kvm_dev *d);
 /* Copy up to max pool pages (free host pages KVM keeps for reuse) to pas; returns the count. */
 unsigned kvm_dev_free_pages(const struct kvm_dev *d, uint64_t *pas, unsigned max);
 
+/* A module parameter of this KVM, as `modprobe kvm_intel NAME=VALUE` would set it; it applies
+ * to VMs initialised afterwards. 0, or -EINVAL for an unknown NAME or a VALUE the parameter's
+ * type rejects (bool: y/Y/1/on, n/N/0/off). The one parameter:
+ *   no_rbp_mod (bool, default Y): CONFIG_FLAGS.NO_RBP_MOD in TD_PARAMS at KVM_TDX_INIT_VM, as
+ *   Linux always sets it. N is the KVM of the TDX 1.0-era host kernels, which did not: the
+ *   module then passes RBP in TDG.VP.VMCALL (clobbering it), which TD firmware of that era
+ *   (edk2 before its TDVMCALL stopped exposing RBP) relies on. */
+int kvm_set_param(struct kvm_dev *d, const char *name, const char *value);
+bool kvm_param_no_rbp_mod(const struct kvm_dev *d);
+
 /* KVM_CREATE_VM. Only KVM_X86_TDX_VM is modelled: other types give -EINVAL. */
 int kvm_create_vm(struct kvm_dev *d, uint64_t type, struct kvm_vm **out);
 /* Close the VM fd: full TD teardown, every page back to the pool. */

@@ -24,6 +24,7 @@ struct kvm_dev {
 	uint64_t *shared;
 	unsigned nr_shared, cap_shared;
 	bool *hkid_used; /* indexed by KeyID */
+	bool no_rbp_mod; /* module parameter no_rbp_mod (kvm_set_param) */
 };
 
 /* Linux's enum kvm_tdx_state / vcpu_td_state. */

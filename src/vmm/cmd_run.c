@@ -44,6 +44,12 @@ static void usage(FILE *f)
 		   "       tdxemu run --linux [QEMU-ARGS]   boot Debian trixie's Linux as a TD through trixie's OVMF\n"
 		   "                                        to a shell in tdxemu's initramfs (later QEMU-ARGS win,\n"
 		   "                                        e.g. -smp 1 -append \"console=ttyS0 tdxemu.test\")\n"
+		   "       tdxemu run --kvm-param NAME=VALUE ...  first set a parameter of tdxemu's KVM, as\n"
+		   "                                        `modprobe kvm_intel NAME=VALUE` would (repeatable; any of\n"
+		   "                                        the forms above follows). no_rbp_mod=N: INIT_VM leaves\n"
+		   "                                        CONFIG_FLAGS.NO_RBP_MOD clear, as TDX 1.0-era KVM did, for\n"
+		   "                                        firmware that passes RBP in TDG.VP.VMCALL (e.g. Debian 12's\n"
+		   "                                        OVMF); the engine reads them from TDXEMU_KVM_PARAMS\n"
 		   "The demo runs as: qemu-system-x86_64 -accel tcg -object tdx-guest,id=tdx0\n"
 		   "  -machine q35,confidential-guest-support=tdx0 -bios DEMO -m 256M -smp 2\n"
 		   "  -nographic -nodefaults -serial stdio -no-reboot\n"
@@ -155,10 +161,38 @@ static int run_linux(const char *engine, int argc, char **argv)
 	return exec_engine(engine, av);
 }
 
+/* --kvm-param NAME=VALUE: appended to TDXEMU_KVM_PARAMS (comma-separated), which the engine
+ * hands to KVM (td_launch_config.kvm_params), where names and values are checked. */
+static int add_kvm_param(const char *nv)
+{
+	const char *old = getenv("TDXEMU_KVM_PARAMS"), *eq = strchr(nv, '=');
+	char buf[512];
+
+	if (!eq || eq == nv || strchr(nv, ',')) {
+		fprintf(stderr, "tdxemu run: --kvm-param '%s': want NAME=VALUE (e.g. no_rbp_mod=N)\n", nv);
+		return -1;
+	}
+	if ((size_t)snprintf(buf, sizeof(buf), "%s%s%s", old && *old ? old : "", old && *old ? "," : "", nv) >= sizeof(buf)) {
+		fprintf(stderr, "tdxemu run: --kvm-param: too many parameters\n");
+		return -1;
+	}
+	return setenv("TDXEMU_KVM_PARAMS", buf, 1) ? -1 : 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	char engine[PATH_MAX];
 
+	while (argc >= 2 && !strcmp(argv[1], "--kvm-param")) {
+		if (argc < 3 || add_kvm_param(argv[2])) {
+			if (argc < 3)
+				fprintf(stderr, "tdxemu run: --kvm-param takes NAME=VALUE\n");
+			return 2;
+		}
+		argv[2] = argv[0];
+		argc -= 2;
+		argv += 2;
+	}
 	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		usage(stdout);
 		return 0;

@@ -89,7 +89,9 @@ static void check_vmcall(struct td_launch *l, const struct plat_guest_regs *regs
 		      (unsigned long long)st, (unsigned long long)vmcall_rcx,
 		      (st >> 32) == (TDX_OPERAND_INVALID >> 32) && (vmcall_rcx & GPR_SELECT_RBP)
 			      ? ": RBP is selected, which the module refuses with CONFIG_FLAGS.NO_RBP_MOD (KVM sets it, as "
-				"Linux does); this firmware predates edk2's TDVMCALL change that stopped exposing RBP"
+				"Linux does); this firmware predates edk2's TDVMCALL change that stopped exposing RBP "
+				"(TDXEMU_KVM_PARAMS=no_rbp_mod=N, or tdxemu run --kvm-param no_rbp_mod=N, runs it on a "
+				"KVM that leaves the flag clear, as TDX 1.0-era host kernels did)"
 			      : "");
 }
 
@@ -162,6 +164,37 @@ static void host_log_warnings(void *ctx, const char *line)
 		fprintf(stderr, "tdxemu: %s\n", line);
 }
 
+/* "NAME=VALUE[,NAME=VALUE...]" into kvm_set_param(), like modprobe's arguments. */
+static int set_kvm_params(struct td_launch *l, const char *list, char *err, size_t errlen)
+{
+	char buf[256], *save = NULL;
+
+	if (strlen(list) >= sizeof(buf)) {
+		snprintf(err, errlen, "KVM parameters '%.40s...': longer than %zu bytes", list, sizeof(buf) - 1);
+		return -1;
+	}
+	strcpy(buf, list);
+	for (char *item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(item, '=');
+
+		if (!eq || eq == item) {
+			snprintf(err, errlen, "KVM parameter '%s': not NAME=VALUE", item);
+			return -1;
+		}
+		*eq = '\0';
+		if (kvm_set_param(l->dev, item, eq + 1)) {
+			snprintf(err, errlen, "KVM parameter %s=%s: %s", item, eq + 1,
+				 strcmp(item, "no_rbp_mod") ? "unknown parameter (known: no_rbp_mod)"
+							   : "not a boolean (y/n, 1/0, on/off)");
+			return -1;
+		}
+		if (!strcmp(item, "no_rbp_mod") && !kvm_param_no_rbp_mod(l->dev))
+			td_launch_log(l, "KVM no_rbp_mod=N: INIT_VM leaves CONFIG_FLAGS.NO_RBP_MOD clear (TDX 1.0-era KVM; "
+					 "Linux sets it): TDG.VP.VMCALL may pass RBP");
+	}
+	return 0;
+}
+
 static int host_up(struct td_launch *l, const struct td_launch_config *cfg, char *err, size_t errlen)
 {
 	struct plat_config pc;
@@ -182,6 +215,8 @@ static int host_up(struct td_launch *l, const struct td_launch_config *cfg, char
 	}
 	if (!(l->dev = kvm_open(&l->sim.host)))
 		return fail(err, errlen, "kvm_open", -ENOMEM);
+	if (cfg->kvm_params && *cfg->kvm_params && set_kvm_params(l, cfg->kvm_params, err, errlen))
+		return -1;
 	return cfg->cpu ? cpu_check(l, cfg, err, errlen) : 0;
 }
 

@@ -52,6 +52,8 @@ struct td_launch_config {
 	const char *cpu;
 	const char *profile; /* module profile, NULL: default */
 	bool trace;          /* log every TDCALL and KVM exit */
+	/* KVM module parameters, "NAME=VALUE[,NAME=VALUE...]" (kvm_set_param()); NULL: defaults */
+	const char *kvm_params;
 	/* tdx-guest properties, as KVM_TDX_INIT_VM takes them (QEMU's defaults are the caller's). */
 	uint64_t attributes;
 	uint8_t mrconfigid[48], mrowner[48], mrownerconfig[48];
