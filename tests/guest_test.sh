@@ -9,7 +9,7 @@ ENGINE=${TDXEMU_ENGINE:-$BUILD/qemu-system-x86_64}
 IMAGES=$BUILD/guest-tests
 TIMEOUT=${GUEST_TEST_TIMEOUT:-180}
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
 pass=0 fail=0
 
 if [ ! -x "$ENGINE" ]; then
@@ -19,13 +19,14 @@ if [ ! -x "$ENGINE" ]; then
 fi
 
 # run NAME WANT_RC SMP TDX_OPTS CASES... : one image; CASES are the case names that must PASS.
+# OBJECT=JSON replaces the whole tdx-guest object (for properties that take a struct).
 run() {
 	local name=$1 want_rc=$2 smp=$3 opts=$4; shift 4
 	local img=$IMAGES/$name.fd log=$tmp/$name.log ok=1 rc
 	if [ ! -r "$img" ]; then
 		echo "FAIL guest-$name: no image $img"; fail=$((fail + 1)); return
 	fi
-	timeout "$TIMEOUT" "$ENGINE" -accel tcg -object "tdx-guest,id=tdx0$opts" \
+	timeout "$TIMEOUT" "$ENGINE" -accel tcg -object "${OBJECT:-tdx-guest,id=tdx0$opts}" \
 		-machine q35,confidential-guest-support=tdx0 -bios "$img" -m 256M -smp "$smp" \
 		-nographic -nodefaults -serial stdio -no-reboot -action panic=exit-failure \
 		</dev/null >"$log" 2>&1
@@ -52,6 +53,22 @@ run ve_delivery 0 1 "" veinfo_without_ve cpuid hlt io rdmsr
 run accept_convert 0 1 ",sept-ve-disable=off" unaccepted_access_ve accept_twice convert_shared_private
 run smp_ipi 0 2 "" vcpu_index ipi_both_ways x2apic_timer
 run host_state 0 1 "" native_msrs_xcr0
+# Attestation against a stand-in quote generation service (tests/fake_qgs.py) on a unix socket.
+qgs_sock=$tmp/qgs.sock
+python3 "$(dirname "$0")/fake_qgs.py" "$qgs_sock" "$tmp/qgs.log" &
+qgs_pid=$!
+for _ in $(seq 1 40); do [ -S "$qgs_sock" ] && break; sleep 0.1; done
+OBJECT='{"qom-type":"tdx-guest","id":"tdx0","quote-generation-socket":{"type":"unix","path":"'$qgs_sock'"}}' \
+	run get_quote 0 1 "" tdvmcall_info \
+	event_notify_vector quote_event_notify quote_qgs_error_and_hangup quote_malformed
+if [ "$(grep -c '^request: version 1.1 type 0 size 1048 report 1024 bytes reportdata' "$tmp/qgs.log" 2>/dev/null)" = 3 ]; then
+	echo "ok   guest-get_quote: the QGS got 3 well-formed GET_QUOTE_REQ messages with the TD's reports"
+	pass=$((pass + 1))
+else
+	echo "FAIL guest-get_quote: the QGS log is not 3 well-formed requests:"; sed 's/^/    /' "$tmp/qgs.log"
+	fail=$((fail + 1))
+fi
+kill $qgs_pid 2>/dev/null; wait $qgs_pid 2>/dev/null
 # The TD ends itself: the engine names the error code (R12) and QEMU exits with failure.
 EXTRA_PAT='^tdxemu: TD stopped: TD reported a fatal error \(TDG\.VP\.VMCALL<ReportFatalError>, R12 0x7e57c0de\)$' \
 	run fatal_error 1 1 "" 

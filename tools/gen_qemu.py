@@ -197,6 +197,15 @@ def emit_tdx(out, words, tdx):
     out.append("#define QEMU_GET_QUOTE_MAX_BUF_LEN UINT64_C(0x%X)" % num(gq["max_buf_len"]))
     for k, v in gq["error_codes"].items():
         out.append("#define QEMU_GET_QUOTE_%s UINT64_C(0x%X)" % (ident(k), num(v)))
+    out.append("#define QEMU_GET_QUOTE_MAX_REQUESTS %du" % num(gq["max_requests"]))
+    out.append("#define QEMU_GET_QUOTE_TIMEOUT_MS %du" % num(gq["transaction_timeout_ms"]))
+    out.append("/* QGS messages (tdx-quote-generator.c: qgs_msg_header_t and friends) */")
+    for k, v in gq["qgs"].items():
+        out.append("#define QEMU_QGS_%s %du" % (ident(k), num(v)))
+    ti = tdx["tdvmcallinfo_1"]
+    out.append("/* GetTdVmCallInfo leaf 1: what QEMU serves (SUPPORTED_TDVMCALLINFO_1_R11/R12) */")
+    out.append("#define QEMU_TDVMCALLINFO_1_R11 UINT64_C(0x%X)" % num(ti["supported_r11"]))
+    out.append("#define QEMU_TDVMCALLINFO_1_R12 UINT64_C(0x%X)" % num(ti["supported_r12"]))
     out.append("")
 
 

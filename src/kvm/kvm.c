@@ -434,6 +434,13 @@ static int get_capabilities(struct kvm_vm *vm, struct kvm_tdx_cmd *cmd)
 	caps->supported_xfam = supported_xfam(si);
 	if (!caps->supported_xfam)
 		return -EIO;
+	/* init_kvm_tdx_caps(): KVM serves none of GHCI's optional TDVMCALLs itself and lets
+	 * userspace take SetupEventNotifyInterrupt; the rest of the fixed part reads as zero. */
+	caps->kernel_tdvmcallinfo_1_r11 = 0;
+	caps->kernel_tdvmcallinfo_1_r12 = 0;
+	caps->user_tdvmcallinfo_1_r11 = TDVMCALLINFO_SETUP_EVENT_NOTIFY_INTERRUPT;
+	caps->user_tdvmcallinfo_1_r12 = 0;
+	memset(caps->reserved, 0, sizeof(caps->reserved));
 	caps->cpuid.nent = si->num_cpuid_config;
 	for (unsigned i = 0; i < si->num_cpuid_config; i++)
 		cpuid_slot(si, i, &caps->cpuid.entries[i]);

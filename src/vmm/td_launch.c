@@ -195,6 +195,23 @@ static int set_kvm_params(struct td_launch *l, const char *list, char *err, size
 	return 0;
 }
 
+/* QEMU's tdx_kvm_init() keeps KVM_TDX_CAPABILITIES: its tdvmcallinfo_1 words answer
+ * GetTdVmCallInfo leaf 1. */
+static int get_tdvmcall_info(struct td_launch *l, char *err, size_t errlen)
+{
+	struct kvm_tdx_capabilities *c;
+	int r = tcc_get_capabilities(l->dev, &c);
+
+	if (r)
+		return fail(err, errlen, "KVM_TDX_CAPABILITIES", r);
+	l->quote.kernel_info_r11 = c->kernel_tdvmcallinfo_1_r11;
+	l->quote.kernel_info_r12 = c->kernel_tdvmcallinfo_1_r12;
+	l->quote.user_info_r11 = c->user_tdvmcallinfo_1_r11;
+	l->quote.user_info_r12 = c->user_tdvmcallinfo_1_r12;
+	free(c);
+	return 0;
+}
+
 static int host_up(struct td_launch *l, const struct td_launch_config *cfg, char *err, size_t errlen)
 {
 	struct plat_config pc;
@@ -216,6 +233,8 @@ static int host_up(struct td_launch *l, const struct td_launch_config *cfg, char
 	if (!(l->dev = kvm_open(&l->sim.host)))
 		return fail(err, errlen, "kvm_open", -ENOMEM);
 	if (cfg->kvm_params && *cfg->kvm_params && set_kvm_params(l, cfg->kvm_params, err, errlen))
+		return -1;
+	if (get_tdvmcall_info(l, err, errlen))
 		return -1;
 	return cfg->cpu ? cpu_check(l, cfg, err, errlen) : 0;
 }
@@ -511,6 +530,7 @@ int td_launch_create(const struct td_launch_config *cfg, const struct td_launch_
 		     struct td_launch **out, char *err, size_t errlen)
 {
 	struct td_launch *l = calloc(1, sizeof(*l));
+	int qr;
 
 	*out = NULL;
 	if (!l)
@@ -530,6 +550,14 @@ int td_launch_create(const struct td_launch_config *cfg, const struct td_launch_
 	if (l->nr_vcpus > TD_LAUNCH_MAX_VCPUS) {
 		snprintf(err, errlen, "%u vCPUs: at most %u", l->nr_vcpus, TD_LAUNCH_MAX_VCPUS);
 		free(l);
+		return -1;
+	}
+	if ((qr = td_quote_init(l))) {
+		free(l);
+		return fail(err, errlen, "GetQuote state", qr);
+	}
+	if (cfg->quote_socket && td_quote_set_socket(l, cfg->quote_socket, err, errlen)) {
+		td_launch_destroy(l);
 		return -1;
 	}
 	if (host_up(l, cfg, err, errlen) || td_build(l, cfg, err, errlen)) {
@@ -555,6 +583,7 @@ void td_launch_destroy(struct td_launch *l)
 		print_stats_at_exit();
 		stats_launch = NULL;
 	}
+	td_quote_fini(l); /* no QGS transaction writes into the TD after this */
 	if (l->vm)
 		kvm_destroy_vm(l->vm);
 	if (l->dev)

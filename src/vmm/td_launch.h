@@ -52,6 +52,9 @@ struct td_launch_config {
 	const char *cpu;
 	const char *profile; /* module profile, NULL: default */
 	bool trace;          /* log every TDCALL and KVM exit */
+	/* QEMU's tdx-guest quote-generation-socket as "unix:PATH", "inet:HOST:PORT" or
+	 * "vsock:CID:PORT"; NULL: none (GetQuote answers QGS_UNAVAILABLE in the buffer) */
+	const char *quote_socket;
 	/* KVM module parameters, "NAME=VALUE[,NAME=VALUE...]" (kvm_set_param()); NULL: defaults */
 	const char *kvm_params;
 	/* tdx-guest properties, as KVM_TDX_INIT_VM takes them (QEMU's defaults are the caller's). */

@@ -43,52 +43,19 @@ static void exit_map_gpa(struct td_launch *l, struct kvm_run *run)
 			      priv ? "private" : "shared");
 }
 
-/* The GHCI GetQuote buffer header (QEMU's struct tdx_get_quote_header), little endian. */
-struct get_quote_hdr {
-	uint64_t structure_version;
-	uint64_t error_code;
-	uint32_t in_len;
-	uint32_t out_len;
-};
-_Static_assert(sizeof(struct get_quote_hdr) == QEMU_GET_QUOTE_HDR_SIZE, "GetQuote header");
-
-/* QEMU's tdx_handle_get_quote() without a quote-generation socket: check the header, then
- * answer in it that no quote generation service is there. The TDVMCALL itself succeeds;
- * anything malformed leaves the INVALID_OPERAND KVM put in. */
-static void exit_get_quote(struct td_launch *l, struct kvm_run *run)
+static void exit_tdx(struct td_launch *l, unsigned vcpu, struct kvm_run *run)
 {
-	uint64_t gpa = run->tdx.get_quote.gpa, len = run->tdx.get_quote.size;
-	struct get_quote_hdr h;
-
-	TD_LAUNCH_COUNT(l, get_quotes);
-	run->tdx.get_quote.ret = TDVMCALL_STATUS_INVALID_OPERAND;
-	if ((gpa | len) & 4095) {
-		run->tdx.get_quote.ret = TDVMCALL_STATUS_ALIGN_ERROR;
-		return;
+	switch (run->tdx.nr) {
+	case TDVMCALL_GET_QUOTE:
+		td_quote_get_quote(l, run);
+		break;
+	case TDVMCALL_SETUP_EVENT_NOTIFY_INTERRUPT:
+		td_quote_setup_event_notify(l, vcpu, run);
+		break;
+	case TDVMCALL_GET_TD_VM_CALL_INFO:
+		td_quote_tdvmcall_info(l, run);
+		break;
 	}
-	if (l->ops->shared_rw(l->ctx, gpa, &h, sizeof(h), false)) {
-		td_launch_log(l, "GetQuote: cannot read the buffer header at %#llx", (unsigned long long)gpa);
-		return;
-	}
-	if (h.structure_version != QEMU_GET_QUOTE_STRUCTURE_VERSION || len > QEMU_GET_QUOTE_MAX_BUF_LEN ||
-	    h.in_len > len - sizeof(h))
-		return;
-	h.error_code = QEMU_GET_QUOTE_QGS_UNAVAILABLE;
-	if (l->ops->shared_rw(l->ctx, gpa, &h, sizeof(h), true)) {
-		td_launch_log(l, "GetQuote: cannot update the buffer header at %#llx", (unsigned long long)gpa);
-		return;
-	}
-	run->tdx.get_quote.ret = TDVMCALL_STATUS_SUCCESS;
-	if (l->trace)
-		td_launch_log(l, "GetQuote %#llx+%#llx: %u bytes in, no quote generation service", (unsigned long long)gpa,
-			      (unsigned long long)len, h.in_len);
-}
-
-static void exit_tdx(struct td_launch *l, struct kvm_run *run)
-{
-	if (run->tdx.nr == TDVMCALL_GET_QUOTE)
-		exit_get_quote(l, run);
-	/* GetTdVmCallInfo and SetupEventNotifyInterrupt keep KVM's defaults */
 }
 
 /* KVM_EXIT_INTERNAL_ERROR carries TDH.VP.ENTER's status (data[0]), which QEMU prints before
@@ -112,7 +79,7 @@ static int exit_internal_error(struct kvm_run *run, char *err, size_t errlen)
 }
 
 /* One KVM_RUN exit: 0 served (run again), 1 the TD ended (err says how). */
-static int serve_exit(struct td_launch *l, struct kvm_run *run, char *err, size_t errlen)
+static int serve_exit(struct td_launch *l, unsigned vcpu, struct kvm_run *run, char *err, size_t errlen)
 {
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
@@ -125,7 +92,7 @@ static int serve_exit(struct td_launch *l, struct kvm_run *run, char *err, size_
 		exit_map_gpa(l, run);
 		return 0;
 	case KVM_EXIT_TDX:
-		exit_tdx(l, run);
+		exit_tdx(l, vcpu, run);
 		return 0;
 	case KVM_EXIT_SHUTDOWN:
 		snprintf(err, errlen, "TD shut down (triple fault)");
@@ -164,7 +131,7 @@ int td_launch_run(struct td_launch *l, unsigned vcpu, void *vcpu_ctx, char *err,
 			snprintf(err, errlen, "KVM_RUN: %s", strerror(-r));
 			return 1;
 		}
-		if (serve_exit(l, run, err, errlen))
+		if (serve_exit(l, vcpu, run, err, errlen))
 			return 1;
 	}
 }
