@@ -101,8 +101,14 @@ cat "$tmp/vc.out" >"$tmp/virtio.log" &
 exec 4<>"$tmp/vc.in"
 token="ping-$$-$RANDOM"
 start=$(date +%s.%N)
+# ... and a TD quote through configfs-tsm from a stand-in quote generation service
+python3 "$(dirname "$0")/fake_qgs.py" "$tmp/qgs.sock" "$tmp/qgs.log" &
+for _ in $(seq 1 40); do [ -S "$tmp/qgs.sock" ] && break; sleep 0.1; done
 TDXEMU_STATS=1 "$BIN" run --linux -device virtio-serial-pci -chardev pipe,id=vc0,path="$tmp/vc" \
-	-device virtconsole,chardev=vc0 <"$tmp/in" >"$tmp/linux.log" 2>&1 &
+	-device virtconsole,chardev=vc0 \
+	-object '{"qom-type":"tdx-guest","id":"tdxq","quote-generation-socket":{"type":"unix","path":"'"$tmp/qgs.sock"'"}}' \
+	-machine confidential-guest-support=tdxq -append "console=ttyS0 panic=-1 tdxemu.quote" \
+	<"$tmp/in" >"$tmp/linux.log" 2>&1 &
 qpid=$!
 exec 3>"$tmp/in"
 if wait_for "$tmp/linux.log" 'tdxemu-init: shell ready' $qpid; then
@@ -132,6 +138,16 @@ else
 	bad "linux-td: virtio console" "no 'virtio console got: $token' from the guest" "$tmp/virtio.log"
 fi
 map_gpa_check linux-td "$log"
+# fake_qgs.py's quote starts with "TDXEMU-TEST-QUOTE"; its log shows the REPORTDATA it got.
+magic=$(printf 'TDXEMU-TEST-QUOTE\0' | od -A n -t x1 | tr -d ' \n')
+check "TD quote through configfs-tsm and GetQuote from the QGS" \
+	"^tdxemu-init: TD quote from tdx_guest through configfs-tsm: 130 bytes, starts ${magic}"
+rd=$(printf 'tdxemu quote non' | od -A n -t x1 | tr -d ' \n')
+if grep -q "^request: version 1.1 type 0 size 1048 report 1024 bytes reportdata $rd\$" "$tmp/qgs.log" 2>/dev/null; then
+	ok "linux-td: the QGS got the TD's TDREPORT with the nonce written to configfs-tsm's inblob"
+else
+	bad "linux-td: QGS request" "no request with REPORTDATA $rd" "$tmp/qgs.log"
+fi
 [ "$rc" = 0 ] && ok "linux-td: QEMU exit status 0" || bad "linux-td: QEMU exit status" "$rc" "$log"
 want=$("$BIN" measure -bios "$ovmf" -m 1G | awk '$1 == "MRTD" { print $2 }')
 got=$(grep -a '^tdreport: MRTD' "$log" | awk '{ print $3 }' | tr -d '\r')
