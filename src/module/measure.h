@@ -18,13 +18,19 @@ void td_mrtd_extend(struct tdcs *tdcs, const void *block, size_t len);
 /* One header block: the leaf's ASCII name zero-padded to 16 bytes, the GPA little-endian at
  * offset 16, zeros to the end. Inline because the callers pass string literals: the name's
  * length and copy then fold at compile time (it runs once per 256 measured bytes). */
-static inline void td_mrtd_extend_header(struct tdcs *tdcs, const char *api_name, uint64_t gpa)
+static inline void td_mrtd_header_block(uint8_t block[MRTD_BLOCK_SIZE], const char *api_name, uint64_t gpa)
 {
-	uint8_t block[MRTD_BLOCK_SIZE] = { 0 };
-
+	memset(block, 0, MRTD_BLOCK_SIZE);
 	memcpy(block, api_name, strnlen(api_name, MRTD_BLOCK_NAME_SIZE));
 	for (unsigned i = 0; i < 8; i++) /* little-endian whatever the host's byte order */
 		block[MRTD_BLOCK_GPA_OFFSET + i] = (uint8_t)(gpa >> (8 * i));
+}
+
+static inline void td_mrtd_extend_header(struct tdcs *tdcs, const char *api_name, uint64_t gpa)
+{
+	uint8_t block[MRTD_BLOCK_SIZE];
+
+	td_mrtd_header_block(block, api_name, gpa);
 	td_mrtd_extend(tdcs, block, sizeof(block));
 }
 

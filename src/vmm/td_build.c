@@ -94,22 +94,38 @@ int td_build_map_sept(struct td_build *b, uint64_t gpa)
 	return 0;
 }
 
-int td_build_page_add_only(struct td_build *b, uint64_t gpa, const uint8_t data[4096])
+/* PAGE.ADD of gpa from the host page src_pa (its Secure EPT pages added first). */
+static int page_add_from(struct td_build *b, uint64_t gpa, uint64_t src_pa)
 {
 	struct tdx_module_args a;
 	uint64_t target, st;
 
 	if (td_build_map_sept(b, gpa))
 		return -1;
-	target = page(b);
-	if (!target || plat_host_write(b->sim->plat, b->src_page, data, PAGE)) {
+	if (!(target = page(b))) {
 		snprintf(b->err, sizeof(b->err), "out of host memory for TD pages");
 		return -1;
 	}
-	if ((st = tdh_mem_page_add(&b->sim->host, 0, b->tdr, gpa, target, b->src_page, &a)))
+	if ((st = tdh_mem_page_add(&b->sim->host, 0, b->tdr, gpa, target, src_pa, &a)))
 		return fail(b, "TDH.MEM.PAGE.ADD", st);
 	b->pages_added++;
 	return 0;
+}
+
+int td_build_page_add_only(struct td_build *b, uint64_t gpa, const uint8_t data[4096])
+{
+	if (plat_host_write(b->sim->plat, b->src_page, data, PAGE)) {
+		snprintf(b->err, sizeof(b->err), "cannot write the PAGE.ADD source page");
+		return -1;
+	}
+	return page_add_from(b, gpa, b->src_page);
+}
+
+int td_build_add_page_from(struct td_build *b, uint64_t gpa, uint64_t src_pa, bool measure)
+{
+	if (page_add_from(b, gpa, src_pa))
+		return -1;
+	return measure ? td_build_extend_only(b, gpa) : 0;
 }
 
 int td_build_extend_only(struct td_build *b, uint64_t gpa)
@@ -132,37 +148,52 @@ int td_build_add_page(struct td_build *b, uint64_t gpa, const uint8_t data[4096]
 	return measure ? td_build_extend_only(b, gpa) : 0;
 }
 
-static const uint8_t *section_page(const struct tdvf *t, const struct tdvf_section *s, uint64_t p,
-				   const uint8_t *hob, size_t hob_len, uint8_t buf[4096])
+/* Write len bytes (at most 1 MiB at a time from data, zeros where data is NULL or short). */
+static int host_fill(struct td_build *b, uint64_t pa, const uint8_t *data, uint64_t data_len, uint64_t len)
 {
-	if (s->type == TDVF_SECTION_TD_HOB) {
-		memset(buf, 0, PAGE);
-		if (p * PAGE < hob_len)
-			memcpy(buf, hob + p * PAGE, hob_len - p * PAGE < PAGE ? hob_len - p * PAGE : PAGE);
-		return buf;
+	static const uint8_t zeros[PAGE];
+
+	for (uint64_t off = 0; off < len; off += PAGE) {
+		uint64_t n = data && off < data_len ? (data_len - off < PAGE ? data_len - off : PAGE) : 0;
+
+		if ((n && plat_host_write(b->sim->plat, pa + off, data + off, n)) ||
+		    (n < PAGE && plat_host_write(b->sim->plat, pa + off + n, zeros, PAGE - n)))
+			return -1;
 	}
-	tdvf_section_page(t, s, p, buf);
-	return buf;
+	return 0;
+}
+
+int td_build_load_section(struct td_build *b, const struct tdvf *t, const struct tdvf_section *s, const uint8_t *hob,
+			  size_t hob_len, uint64_t *src_pa)
+{
+	const uint8_t *data = s->type == TDVF_SECTION_TD_HOB ? hob : t->image + s->data_offset;
+	uint64_t data_len = s->type == TDVF_SECTION_TD_HOB ? hob_len : s->raw_size;
+	uint64_t pa = host_alloc_phys(&b->sim->host, s->mem_size, PAGE, 0);
+
+	if (!pa || host_fill(b, pa, data, data_len < s->mem_size ? data_len : s->mem_size, s->mem_size)) {
+		snprintf(b->err, sizeof(b->err), "out of host memory for the %s section (%llu KiB)",
+			 tdvf_section_type_name(s->type), (unsigned long long)(s->mem_size >> 10));
+		return -1;
+	}
+	*src_pa = pa;
+	return 0;
 }
 
 int td_build_add_tdvf(struct td_build *b, const struct tdvf *t, const uint8_t *hob, size_t hob_len,
 		      enum td_add_order order)
 {
-	uint8_t buf[PAGE];
-
 	for (unsigned i = 0; i < t->nr_sections; i++) {
 		const struct tdvf_section *s = &t->sec[i];
 		bool measure = s->attributes & TDVF_ATTR_MR_EXTEND;
-		uint64_t pages = s->mem_size / PAGE;
+		uint64_t pages = s->mem_size / PAGE, src;
 
 		if (s->attributes & TDVF_ATTR_PAGE_AUG)
 			continue; /* accepted by the guest later, not part of the build */
-		for (uint64_t p = 0; p < pages; p++) {
-			const uint8_t *data = section_page(t, s, p, hob, hob_len, buf);
-			if (order == TD_ADD_PER_PAGE ? td_build_add_page(b, s->gpa + p * PAGE, data, measure)
-						     : td_build_page_add_only(b, s->gpa + p * PAGE, data))
+		if (td_build_load_section(b, t, s, hob, hob_len, &src))
+			return -1;
+		for (uint64_t p = 0; p < pages; p++)
+			if (td_build_add_page_from(b, s->gpa + p * PAGE, src + p * PAGE, order == TD_ADD_PER_PAGE && measure))
 				return -1;
-		}
 		if (order == TD_ADD_TWO_PASS && measure)
 			for (uint64_t p = 0; p < pages; p++)
 				if (td_build_extend_only(b, s->gpa + p * PAGE))

@@ -37,6 +37,12 @@ int td_build_create(struct td_build *b, struct sim *s, const struct td_params *p
 int td_build_map_sept(struct td_build *b, uint64_t gpa);
 /* Map, add and (if measure) extend one 4 KiB page of initial TD memory. */
 int td_build_add_page(struct td_build *b, uint64_t gpa, const uint8_t data[4096], bool measure);
+/* The same from a host page that already holds the data (PAGE.ADD's source operand). */
+int td_build_add_page_from(struct td_build *b, uint64_t gpa, uint64_t src_pa, bool measure);
+/* A section's bytes (the TD HOB for TD_HOB, zeros past its data) in host memory, as QEMU
+ * holds the firmware: *src_pa, mem_size bytes, the source of the section's PAGE.ADDs. */
+int td_build_load_section(struct td_build *b, const struct tdvf *t, const struct tdvf_section *s, const uint8_t *hob,
+			  size_t hob_len, uint64_t *src_pa);
 /* Only PAGE.ADD / only the 16 MR.EXTENDs of a page (two-pass order). */
 int td_build_page_add_only(struct td_build *b, uint64_t gpa, const uint8_t data[4096]);
 int td_build_extend_only(struct td_build *b, uint64_t gpa);
