@@ -83,24 +83,26 @@ static double sha384_seconds(const uint8_t *data, uint64_t bytes)
 	return now() - t0;
 }
 
-/* The hashing alone in the module's pattern: per 256 payload bytes one 128-byte MR.EXTEND
- * header block and the 256-byte chunk, plus one PAGE.ADD header block per 4 KiB page. This
- * is the best the measured add could do with zero SEAMCALL cost. */
+/* The hashing alone in the module's pattern: per 4 KiB page one PAGE.ADD header block, then
+ * per 256 payload bytes one 384-byte update (MR.EXTEND's header block and the chunk, copied
+ * together as the module does). The best the measured add could do with zero SEAMCALL cost. */
 static double sha384_pattern_seconds(const uint8_t *data, uint64_t bytes)
 {
 	SHA512_CTX c;
-	uint8_t hdr[128] = "MR.EXTEND", out[48];
+	uint8_t hdr[128] = "MEM.PAGE.ADD", rec[384] = "MR.EXTEND", out[48];
 	double t0 = now();
 
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 	SHA384_Init(&c);
 	for (uint64_t off = 0; off < bytes; off += 256) {
+		uint64_t n = bytes - off < 256 ? bytes - off : 256;
+
 		if (!(off & 4095))
 			SHA384_Update(&c, hdr, sizeof(hdr)); /* the PAGE.ADD record */
-		hdr[16] = (uint8_t)(off >> 8);
-		SHA384_Update(&c, hdr, sizeof(hdr));
-		SHA384_Update(&c, data + off, bytes - off < 256 ? bytes - off : 256);
+		rec[16] = (uint8_t)(off >> 8);
+		memcpy(rec + 128, data + off, n);
+		SHA384_Update(&c, rec, 128 + n);
 	}
 	SHA384_Final(out, &c);
 #pragma GCC diagnostic pop
