@@ -283,3 +283,32 @@ TEST(kvm_memory_map_gpa_exits)
 	CHECK_EQ(s.r11[4], shared - 0x1000);
 	fx_kvm_down(&k);
 }
+
+/* Control pages (here the Secure EPT pages the faults add) come in 2 MiB blocks of their own:
+ * no huge page of simulated DRAM holds both one of them and a guest page, so initialising a
+ * Secure EPT page never backs guest memory the guest has not written. */
+TEST(kvm_control_pages_apart_from_guest_pages)
+{
+	struct fx_kvm k;
+	const uint64_t size = 64 * MiB, frame = 2 * MiB;
+	unsigned faulted = 0;
+
+	REQUIRE(fx_kvm_up(&k) && fx_kvm_init(&k));
+	REQUIRE(fx_kvm_private_slot(&k, 0, 0, size));
+	REQUIRE_EQ(kvm_tdx_finalize_vm(k.vm, NULL), 0);
+	/* two pages in every 2 MiB of GPA: a leaf Secure EPT page each, interleaved with them */
+	for (uint64_t gpa = 0; gpa < size; gpa += frame, faulted += 2) {
+		REQUIRE_EQ(kvm_tdx_fault_private(k.vm, gpa), 0);
+		REQUIRE_EQ(kvm_tdx_fault_private(k.vm, gpa + 4096), 0);
+	}
+	REQUIRE_EQ(k.vm->nr_mapped, faulted);
+	CHECK(k.vm->nr_sept >= size / frame);
+	for (unsigned i = 0; i < k.vm->nr_sept; i++)
+		for (unsigned j = 0; j < k.vm->nr_mapped; j++)
+			if (k.vm->sept[i].pa / frame == k.vm->mapped[j].pa / frame) {
+				CHECK(!"a Secure EPT page shares a 2 MiB frame with a guest page");
+				i = k.vm->nr_sept;
+				break;
+			}
+	fx_kvm_down(&k);
+}

@@ -112,7 +112,39 @@ static void pool_put(struct kvm_dev *d, uint64_t **pool, unsigned *nr, unsigned 
 	pthread_mutex_unlock(&d->lock);
 }
 
+/* Simulated DRAM is backed in 2 MiB huge pages on first write. Linux's KVM takes Secure EPT
+ * pages from anywhere; doing that here would put one in every 2 MiB of guest memory, and its
+ * initialisation would back (and the host kernel zero) the whole huge page around it, so a
+ * TD that accepts all its memory would cost all of it in RSS even where it never writes. */
+#define CTL_BLOCK (2u << 20)
+
 uint64_t kvm_page_alloc(struct kvm_dev *d)
+{
+	uint64_t pa = 0;
+
+	pthread_mutex_lock(&d->lock);
+	if (d->nr_pool)
+		pa = d->pool[--d->nr_pool];
+	else {
+		if (d->ctl_next == d->ctl_end) {
+			uint64_t b = host_alloc_phys(d->h, CTL_BLOCK, CTL_BLOCK, 0);
+			if (b)
+				d->ctl_next = b, d->ctl_end = b + CTL_BLOCK;
+		}
+		if (d->ctl_next != d->ctl_end) {
+			pa = d->ctl_next;
+			d->ctl_next += KVM_PAGE;
+		}
+	}
+	if (!pa) /* no 2 MiB block left: any page will do */
+		pa = host_alloc_phys(d->h, KVM_PAGE, KVM_PAGE, 0);
+	if (pa)
+		d->in_use++;
+	pthread_mutex_unlock(&d->lock);
+	return pa;
+}
+
+uint64_t kvm_gmem_page_alloc(struct kvm_dev *d)
 {
 	return pool_get(d, d->pool, &d->nr_pool);
 }

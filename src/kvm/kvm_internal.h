@@ -25,6 +25,7 @@ struct kvm_dev {
 	unsigned nr_shared, cap_shared;
 	bool *hkid_used; /* indexed by KeyID */
 	bool no_rbp_mod; /* module parameter no_rbp_mod (kvm_set_param) */
+	uint64_t ctl_next, ctl_end; /* the 2 MiB block control pages are carved from */
 };
 
 /* Linux's enum kvm_tdx_state / vcpu_td_state. */
@@ -168,7 +169,11 @@ static inline bool kvm_vm_dead(const struct kvm_vm *vm)
 {
 	return vm->bugged || vm->dead;
 }
+/* Control pages (TDR, TDCS, TDVPR, Secure EPT): carved out of 2 MiB blocks, so they never
+ * share a huge page of simulated DRAM with guest memory. A TD's guest_memfd pages come from
+ * kvm_gmem_page_alloc(): backed (host RSS) only once the guest or the module writes them. */
 uint64_t kvm_page_alloc(struct kvm_dev *d);
+uint64_t kvm_gmem_page_alloc(struct kvm_dev *d);
 void kvm_page_free(struct kvm_dev *d, uint64_t pa);
 /* A page for host (KeyID 0) writes: never one a TD owned before. */
 uint64_t kvm_shared_page_alloc(struct kvm_dev *d);

@@ -254,7 +254,7 @@ static int populate_one(struct kvm_vm *vm, uint64_t gpa, const void *src, uint32
 		return -EEXIST;
 	if (!grow((void **)&vm->mapped, &vm->cap_mapped, vm->nr_mapped, sizeof(*vm->mapped)))
 		return -ENOMEM;
-	if (!s->gmem[idx] && !(s->gmem[idx] = kvm_page_alloc(vm->dev)))
+	if (!s->gmem[idx] && !(s->gmem[idx] = kvm_gmem_page_alloc(vm->dev)))
 		return -ENOMEM;
 	pa = s->gmem[idx];
 	if ((ret = map_sept(vm, gpa)))
@@ -320,7 +320,7 @@ static int fault_private(struct kvm_vm *vm, uint64_t gpa)
 		return 0;
 	if (!grow((void **)&vm->mapped, &vm->cap_mapped, vm->nr_mapped, sizeof(*vm->mapped)))
 		return -ENOMEM;
-	if (!s->gmem[idx] && !(s->gmem[idx] = kvm_page_alloc(vm->dev)))
+	if (!s->gmem[idx] && !(s->gmem[idx] = kvm_gmem_page_alloc(vm->dev)))
 		return -ENOMEM;
 	if ((ret = map_sept(vm, gpa)))
 		return ret == -EBUSY ? 0 : ret;
