@@ -10,7 +10,9 @@
 #     initramfs; the shell gets commands over the serial console, the kernel's TDX line, the
 #     tdx_guest driver's TDREPORT (MRTD = `tdxemu measure` of the firmware, RTMR0-2 extended by
 #     the measured boot, RTMR0-3 = the replay of the TD event log), a virtio console both ways
-#     (SWIOTLB bounce buffers in shared memory) and a clean power-off are checked.
+#     (SWIOTLB bounce buffers in shared memory), a TD quote through configfs-tsm from a stand-in
+#     QGS and a clean power-off are checked.
+#  3. The same kernel with 4 vCPUs and 2 GiB to /init and power-off.
 # Usage: tests/guests_test.sh BUILD_DIR. Each boot is bounded (GUEST_TIMEOUT seconds).
 set -u
 B=${1:?usage: guests_test.sh BUILD_DIR}
@@ -163,5 +165,16 @@ for r in 0 1 2 3; do
 	check "RTMR$r = replay of the TD event log (ACPI CCEL)" "^tdreport: RTMR$r replayed from [0-9]+ events of the TD event log: matches the TDREPORT"
 done
 [ -n "${boot:-}" ] && echo "     (Linux TD to its initramfs shell in $boot s)"
+
+# 3. SMP at the top of the range: 4 vCPUs and 2 GiB, boot to /init and power off
+start=$(date +%s.%N)
+timeout "$T" "$BIN" run --linux -smp 4 -m 2G -append "console=ttyS0 panic=-1 tdxemu.test" </dev/null >"$tmp/linux4.log" 2>&1
+rc=$?
+if [ $rc = 0 ] && grep -aq '^tdxemu-init: kernel .*, 4 CPUs,' "$tmp/linux4.log" && grep -aq 'smp: Brought up 1 node, 4 CPUs' "$tmp/linux4.log" &&
+	grep -aq 'reboot: Power down' "$tmp/linux4.log"; then
+	ok "linux-td: 4 vCPUs, 2 GiB: all 4 CPUs up, /init, clean power-off ($(since $start) s)"
+else
+	bad "linux-td: 4 vCPUs" "exit $rc, or no '4 CPUs' / power-off line" "$tmp/linux4.log"
+fi
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]

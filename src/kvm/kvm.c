@@ -251,6 +251,8 @@ int kvm_create_vm(struct kvm_dev *d, uint64_t type, struct kvm_vm **out)
 		pthread_mutex_init(&vm->mmu_lock, &ma);
 		pthread_mutexattr_destroy(&ma);
 	}
+	pthread_mutex_init(&vm->hold_lock, NULL);
+	pthread_cond_init(&vm->hold_cond, NULL);
 	*out = vm;
 	return 0;
 }
@@ -355,6 +357,8 @@ void kvm_destroy_vm(struct kvm_vm *vm)
 		return;
 	kvm_lapic_vm_destroy(vm); /* no timer posts into the vCPUs from here on */
 	pthread_mutex_destroy(&vm->mmu_lock);
+	pthread_mutex_destroy(&vm->hold_lock);
+	pthread_cond_destroy(&vm->hold_cond);
 	teardown(vm);
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
 		kvm_intr_vcpu_free(vm->vcpus[i]);

@@ -651,6 +651,8 @@ static uint64_t vp_enter(struct kvm_vcpu *v)
 	io.r[TDX_REG_R12] = a->r12, io.r[TDX_REG_R13] = a->r13, io.r[TDX_REG_R14] = a->r14, io.r[TDX_REG_R15] = a->r15;
 	while (atomic_load(&v->vm->no_vcpus_enter))
 		sched_yield(); /* tdx_no_vcpus_enter_start() of a retried SEAMCALL */
+	if (v->vm->enter_hold)
+		kvm_wait_enter_hold(v->vm);
 	running_vcpu = v;
 	kvm_intr_guest_enter(v);
 	ret = tdh_vp_enter(v->vm->h, v->lp, &io);
