@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "fixture.h"
+#include "vmm/tdvf.h"
 #include "td_exit_state.h"
 
 void fx_small_config(struct plat_config *cfg)
@@ -387,4 +388,16 @@ uint64_t fx_td1_map(struct fx *f, struct fx_td1 *t, uint64_t gpa, const void *co
 	if (st == TDX_SUCCESS && t->nr_extra < 128)
 		t->extra[t->nr_extra++] = page;
 	return st;
+}
+
+const uint8_t *fx_ovmf_image(size_t *size)
+{
+	static uint8_t *img;
+	static size_t n;
+	char err[256];
+
+	if (!img && tdvf_read_file("/usr/share/ovmf/OVMF.fd", &img, &n, err, sizeof(err)))
+		img = NULL;
+	*size = n;
+	return img;
 }

@@ -121,4 +121,8 @@ bool fx_kvm_private_slot(struct fx_kvm *k, unsigned slot, uint64_t gpa, uint64_t
 /* Destroy the VM (if any), close /dev/kvm, destroy the host. */
 void fx_kvm_down(struct fx_kvm *k);
 
+/* Debian's OVMF (/usr/share/ovmf/OVMF.fd), read once and kept for the whole run; NULL when
+ * the package is not installed (the callers then skip). */
+const uint8_t *fx_ovmf_image(size_t *size);
+
 #endif

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "test.h"
+#include "fixture.h"
 #include "vmm/td_launch.h"
 #include "vmm/tdvf.h"
 #include "abi_status.h"
@@ -319,13 +319,10 @@ TEST(td_launch_kvm_param_no_rbp_mod)
 	struct rbp_fake f = { 0 };
 	struct td_launch_config cfg = { .ram_size = 128ull << 20, .kvm_params = "no_rbp_mod=N" };
 	struct td_launch *l;
-	uint8_t *img;
-	size_t n;
 	char err[256];
 
-	if (tdvf_read_file(OVMF, &img, &n, err, sizeof(err)))
+	if (!(cfg.bios = fx_ovmf_image(&cfg.bios_size)))
 		return;
-	cfg.bios = img, cfg.bios_size = n;
 	REQUIRE_EQ(td_launch_create(&cfg, &ops, &f, &l, err, sizeof(err)), 0);
 	CHECK_EQ(td_launch_run(l, 0, &f, err, sizeof(err)), 1);
 	CHECK_EQ(f.rax_after, TDX_SUCCESS);
@@ -336,5 +333,4 @@ TEST(td_launch_kvm_param_no_rbp_mod)
 		CHECK_EQ(td_launch_create(&cfg, &ops, &f, &l, err, sizeof(err)), -1);
 		CHECK(strstr(err, bad[i].err) != NULL);
 	}
-	free(img);
 }

@@ -12,12 +12,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "test.h"
+#include "fixture.h"
 #include "qemu_cpu.h"
 #include "vmm/td_launch_internal.h"
 #include "vmm/tdvf.h"
 
-#define OVMF "/usr/share/ovmf/OVMF.fd"
 #define BUF_LEN 8192u
 #define GPA 0x100000u
 
@@ -206,20 +205,16 @@ static bool env_create(struct env *e, const char *socket_spec)
 {
 	static const struct td_launch_ops ops = { .run = noop_run, .pio = noop_io, .mmio = noop_mmio, .shared_rw = env_rw };
 	struct td_launch_config cfg = { .ram_size = 128ull << 20, .quote_socket = socket_spec };
-	uint8_t *img;
-	size_t n;
 	char err[256];
-	bool ok;
 
-	if (tdvf_read_file(OVMF, &img, &n, err, sizeof(err)))
+	if (!(cfg.bios = fx_ovmf_image(&cfg.bios_size)))
 		return false;
-	cfg.bios = img, cfg.bios_size = n;
 	pthread_mutex_init(&e->lock, NULL);
-	ok = !td_launch_create(&cfg, &ops, e, &e->l, err, sizeof(err));
-	if (!ok)
+	if (td_launch_create(&cfg, &ops, e, &e->l, err, sizeof(err))) {
 		fprintf(stderr, "td_launch_create: %s\n", err);
-	free(img);
-	return ok;
+		return false;
+	}
+	return true;
 }
 
 TEST(td_quote_good_reply_and_request)
@@ -388,13 +383,10 @@ TEST(td_quote_bad_socket_specs)
 	static const struct td_launch_ops ops = { .run = noop_run, .pio = noop_io, .mmio = noop_mmio, .shared_rw = env_rw };
 	struct td_launch_config cfg = { .ram_size = 128ull << 20 };
 	struct td_launch *l;
-	uint8_t *img;
-	size_t n;
 	char err[256];
 
-	if (tdvf_read_file(OVMF, &img, &n, err, sizeof(err)))
+	if (!(cfg.bios = fx_ovmf_image(&cfg.bios_size)))
 		return;
-	cfg.bios = img, cfg.bios_size = n;
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		cfg.quote_socket = bad[i].spec;
 		CHECK_EQ(td_launch_create(&cfg, &ops, NULL, &l, err, sizeof(err)), -1);
@@ -402,5 +394,4 @@ TEST(td_quote_bad_socket_specs)
 			fprintf(stderr, "  %s: %s\n", bad[i].spec, err);
 		CHECK(strstr(err, bad[i].err) != NULL);
 	}
-	free(img);
 }
