@@ -269,17 +269,19 @@ TEST(td_quote_bad_replies)
 		size_t bytes;
 		uint32_t len;
 		bool truncate;
+		uint32_t size_extra; /* added to the header's size field */
 	} bad[] = {
-		{ "length 0", 1, 1, 1, 0, 0, 16, 16, 0xFFFFFFFF, false },
-		{ "length past the buffer", 1, 1, 1, 0, 0, 16, 16, BUF_LEN, false },
-		{ "major version 2", 2, 1, 1, 0, 0, 16, 16, 0, false },
-		{ "minor version 0", 1, 0, 1, 0, 0, 16, 16, 0, false },
-		{ "type GET_QUOTE_REQ", 1, 1, 0, 0, 0, 16, 16, 0, false },
-		{ "error code 1", 1, 1, 1, 1, 0, 16, 16, 0, false },
-		{ "selected ID size 4", 1, 1, 1, 0, 4, 16, 16, 0, false },
-		{ "quote size 15 for 16 bytes", 1, 1, 1, 0, 0, 15, 16, 0, false },
-		{ "end of file mid-reply", 1, 1, 1, 0, 0, 16, 16, 0, true },
-		{ "no reply", 1, 1, 1, 0, 0, 16, 16, 0, true },
+		{ "length 0", 1, 1, 1, 0, 0, 16, 16, 0xFFFFFFFF, false, 0 },
+		{ "length past the buffer", 1, 1, 1, 0, 0, 16, 16, BUF_LEN, false, 0 },
+		{ "major version 2", 2, 1, 1, 0, 0, 16, 16, 0, false, 0 },
+		{ "minor version 0", 1, 0, 1, 0, 0, 16, 16, 0, false, 0 },
+		{ "type GET_QUOTE_REQ", 1, 1, 0, 0, 0, 16, 16, 0, false, 0 },
+		{ "error code 1", 1, 1, 1, 1, 0, 16, 16, 0, false, 0 },
+		{ "selected ID size 4", 1, 1, 1, 0, 4, 16, 16, 0, false, 0 },
+		{ "quote size 15 for 16 bytes", 1, 1, 1, 0, 0, 15, 16, 0, false, 0 },
+		{ "header size past the message", 1, 1, 1, 0, 0, 16, 16, 0, false, 1 },
+		{ "end of file mid-reply", 1, 1, 1, 0, 0, 16, 16, 0, true, 0 },
+		{ "no reply", 1, 1, 1, 0, 0, 16, 16, 0, true, 0 },
 	};
 	char spec[160];
 	uint64_t st;
@@ -292,6 +294,10 @@ TEST(td_quote_bad_replies)
 		       bad[i].len == 0xFFFFFFFF ? 0 : bad[i].len);
 		if (bad[i].len == 0xFFFFFFFF)
 			q.reply[0] = q.reply[1] = q.reply[2] = q.reply[3] = 0;
+		if (bad[i].size_extra) {
+			uint32_t sz = (uint32_t)(QEMU_QGS_RESP_SIZE + bad[i].bytes) + bad[i].size_extra;
+			memcpy(q.reply + 12, &sz, 4);
+		}
 		if (bad[i].truncate)
 			q.reply_len = i == sizeof(bad) / sizeof(bad[0]) - 1 ? 0 : q.reply_len - 5;
 		put_request(&e, 1, 0, 1024, 0);

@@ -185,7 +185,7 @@ static int check_reply(struct quote_task *t, size_t *cap)
 	if (t->reply_len >= LEN_BYTES + sizeof(h)) {
 		memcpy(&h, t->reply + LEN_BYTES, sizeof(h));
 		if (h.major_version != QEMU_QGS_MAJOR_VERSION || h.minor_version != QEMU_QGS_MINOR_VERSION ||
-		    h.type != QEMU_QGS_GET_QUOTE_RESP || h.size > t->payload_len - LEN_BYTES || h.error_code) {
+		    h.type != QEMU_QGS_GET_QUOTE_RESP || h.size > len || h.error_code) {
 			td_launch_log(l, "GetQuote: bad QGS reply header (version %u.%u, type %u, size %u, error %u)",
 				      h.major_version, h.minor_version, h.type, h.size, h.error_code);
 			return -1;
