@@ -197,6 +197,11 @@ if [ -x "$engine" ]; then
 			run --kvm-param ept=1 "${tdq[@]:1}" -machine q35,confidential-guest-support=tdx0
 		expect run-qemu-td-kvm-param-value 1 "tdx-guest: KVM parameter no_rbp_mod=2: not a boolean" -- \
 			run --kvm-param no_rbp_mod=2 "${tdq[@]:1}" -machine q35,confidential-guest-support=tdx0
+		# attributes as a per-object uint64 property (it once crashed QEMU): DEBUG is not among
+		# what KVM supports (tdx_get_supported_attrs), so INIT_VM refuses it with EINVAL
+		expect run-qemu-td-attributes-debug 1 "tdx-guest: KVM_TDX_INIT_VM failed: Invalid argument" -- \
+			run -accel tcg -object tdx-guest,id=tdx0,attributes=0x10000001 "${tdq[@]:5}" \
+			-machine q35,confidential-guest-support=tdx0
 		expect run-qemu-td-smm 1 "TDX VM doesn't support SMM" -- "${tdq[@]}" -machine q35,confidential-guest-support=tdx0,smm=on
 		expect run-qemu-td-pic 1 "TDX VM doesn't support PIC" -- "${tdq[@]}" -machine q35,confidential-guest-support=tdx0,pic=on
 		expect run-qemu-td-tsc-granularity 1 "Invalid TSC 1000001 KHz, it must be multiple of 25MHz" -- "${tdq[@]}" \
