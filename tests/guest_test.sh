@@ -46,7 +46,7 @@ run() {
 		sed 's/^/    /' "$log" | grep -v '#VE on vCPU' | head -30; fail=$((fail + 1)); fi
 }
 
-run tdcall_errors 0 1 "" unknown_leaf accept_misaligned accept_shared_gpa accept_reserved_bits \
+run tdcall_errors 0 1 "" vp_info_counts unknown_leaf accept_misaligned accept_shared_gpa accept_reserved_bits \
 	accept_size_mismatch vmcall_bad_gpr_select vm_rd_unknown_field mr_report_misaligned
 run ve_delivery 0 1 "" veinfo_without_ve cpuid hlt io rdmsr
 # #VE on a pending page needs SEPT_VE_DISABLE clear (QEMU sets it by default).

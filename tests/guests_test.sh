@@ -75,7 +75,7 @@ if [ -r "$bw" ]; then
 	for mode in default no_rbp_mod=N; do
 		kp=(); [ $mode = default ] || kp=(--kvm-param $mode)
 		"$BIN" run "${kp[@]}" -accel tcg -object tdx-guest,id=tdx0 \
-			-machine q35,confidential-guest-support=tdx0,kernel-irqchip=split -bios "$bw" -m 1G -smp 2 \
+			-machine q35,confidential-guest-support=tdx0,kernel-irqchip=split -bios "$bw" -m 512M -smp 1 \
 			-nographic -nodefaults -serial stdio >"$tmp/bw-$mode.log" 2>&1 </dev/null &
 		qpid=$!
 		if [ $mode = default ]; then
@@ -86,7 +86,7 @@ if [ -r "$bw" ]; then
 				bad "ovmf-bookworm-td: refusal" "no line /$pat/" "$tmp/bw-$mode.log"
 			fi
 		elif wait_for "$tmp/bw-$mode.log" 'Shell>' $qpid && grep -aq 'UEFI Interactive Shell' "$tmp/bw-$mode.log"; then
-			ok "ovmf-bookworm-td-uefi-shell with KVM no_rbp_mod=N (2 vCPUs, 1 GiB)"
+			ok "ovmf-bookworm-td-uefi-shell with KVM no_rbp_mod=N (1 vCPU, 512 MiB)"
 		else
 			bad ovmf-bookworm-td-uefi-shell "no UEFI shell within $T s" "$tmp/bw-$mode.log"
 		fi

@@ -300,3 +300,25 @@ TEST(kvm_set_param_values)
 	kvm_close(d);
 	fx_destroy(&f);
 }
+
+/* KVM_ENABLE_CAP(KVM_CAP_MAX_VCPUS) (tdx_vm_enable_cap()): QEMU sets -smp's count before
+ * INIT_VM; it becomes TD_PARAMS.MAX_VCPUS, so one vCPU more cannot be created. */
+TEST(kvm_cap_max_vcpus)
+{
+	struct fx_kvm k;
+	struct kvm_tdx_init_vm *iv = fx_kvm_init_vm_args(0);
+	struct kvm_vcpu *v0, *v1;
+
+	REQUIRE(iv && fx_kvm_up(&k));
+	CHECK_EQ(kvm_vm_enable_cap_max_vcpus(k.vm, 1, 1), -EINVAL);                  /* flags */
+	CHECK_EQ(kvm_vm_enable_cap_max_vcpus(k.vm, 0, 0), -EINVAL);
+	CHECK_EQ(kvm_vm_enable_cap_max_vcpus(k.vm, 0, KVM_MAX_VCPUS + 1), -E2BIG);
+	CHECK_EQ(kvm_vm_enable_cap_max_vcpus(k.vm, 0, 1), 0);
+	REQUIRE_EQ(kvm_tdx_init_vm(k.vm, iv, NULL), 0);
+	CHECK_EQ(k.vm->max_vcpus, 1u);
+	REQUIRE_EQ(kvm_create_vcpu(k.vm, 0, &v0), 0);
+	CHECK(kvm_create_vcpu(k.vm, 1, &v1) < 0);
+	CHECK_EQ(kvm_vm_enable_cap_max_vcpus(k.vm, 0, 2), -EBUSY);                  /* a vCPU exists */
+	free(iv);
+	fx_kvm_down(&k);
+}

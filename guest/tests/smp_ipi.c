@@ -76,6 +76,8 @@ static void case_vcpu_index(const struct td_info *info)
 {
 	gt_case("vcpu_index");
 	gt_check(info->num_vcpus == 2, "NUM_VCPUS %u, want 2 (the runner starts -smp 2)", info->num_vcpus);
+	/* QEMU sets KVM_CAP_MAX_VCPUS to -smp's count before INIT_VM */
+	gt_check(info->max_vcpus == 2, "MAX_VCPUS %u, want 2 (-smp 2)", info->max_vcpus);
 	gt_check(info->vcpu_index == 0, "vCPU 0: VCPU_INDEX %u", info->vcpu_index);
 	gt_check(gt_wait(&ap_ready, WAIT_SECONDS), "vCPU 1 did not come up");
 	gt_check(ap_index == 1, "vCPU 1: VCPU_INDEX %u", ap_index);

@@ -88,11 +88,21 @@ static void case_mr_report(void)
 	gt_case_end();
 }
 
+/* TDG.VP.INFO of a 1-vCPU TD: QEMU set KVM_CAP_MAX_VCPUS to -smp's count (not the host's). */
+static void case_vp_info_counts(const struct td_info *info)
+{
+	gt_case("vp_info_counts");
+	gt_check(info->num_vcpus == 1, "NUM_VCPUS %u, want 1 (-smp 1)", info->num_vcpus);
+	gt_check(info->max_vcpus == 1, "MAX_VCPUS %u, want 1 (-smp 1)", info->max_vcpus);
+	gt_case_end();
+}
+
 TD_NORETURN void td_main(const struct td_boot *b)
 {
 	struct td_info info;
 
 	gt_start_paged("tdcall_errors", b, &info);
+	case_vp_info_counts(&info);
 	case_unknown_leaf();
 	case_accept();
 	case_vmcall_gpr_select();

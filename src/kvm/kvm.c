@@ -722,6 +722,25 @@ int kvm_vm_memory_encrypt_op(struct kvm_vm *vm, struct kvm_tdx_cmd *cmd)
 
 /* kvm_arch_vm_ioctl(KVM_SET_TSC_KHZ): with VMX's TSC scaling every 32-bit frequency below
  * max_guest_tsc_khz (0xffffffff) is accepted here; TDH.MNG.INIT judges the TD's range. */
+int kvm_vm_enable_cap_max_vcpus(struct kvm_vm *vm, uint64_t flags, uint64_t n)
+{
+	int r = 0;
+
+	if (kvm_vm_dead(vm))
+		return -EIO;
+	if (flags || !n)
+		return -EINVAL;
+	if (n > KVM_MAX_VCPUS)
+		return -E2BIG;
+	pthread_mutex_lock(&vm->mmu_lock); /* kvm->lock */
+	if (vm->nr_vcpus)
+		r = -EBUSY;
+	else
+		vm->max_vcpus = (unsigned)n;
+	pthread_mutex_unlock(&vm->mmu_lock);
+	return r;
+}
+
 int kvm_vm_set_tsc_khz(struct kvm_vm *vm, uint32_t khz)
 {
 	if (kvm_vm_dead(vm))

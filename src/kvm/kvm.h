@@ -44,6 +44,10 @@ bool kvm_vm_is_bugged(const struct kvm_vm *vm);
 /* KVM_MEMORY_ENCRYPT_OP on the VM fd: KVM_TDX_CAPABILITIES, INIT_VM, FINALIZE_VM.
  * cmd->data is a pointer (struct kvm_tdx_capabilities * / struct kvm_tdx_init_vm *). */
 int kvm_vm_memory_encrypt_op(struct kvm_vm *vm, struct kvm_tdx_cmd *cmd);
+/* KVM_ENABLE_CAP(KVM_CAP_MAX_VCPUS) on a TD (tdx_vm_enable_cap()): TD_PARAMS.MAX_VCPUS at
+ * INIT_VM, which QEMU sets to -smp's CPU count. -EINVAL for flags or 0, -E2BIG above
+ * KVM_MAX_VCPUS, -EBUSY once a vCPU exists. Without it: the host's CPU count. */
+int kvm_vm_enable_cap_max_vcpus(struct kvm_vm *vm, uint64_t flags, uint64_t n);
 /* KVM_SET_TSC_KHZ on the VM (the TD's TSC_FREQUENCY at INIT_VM): 0 means the host's;
  * -EINVAL once a vCPU exists (Linux's rule) or for a frequency the host cannot scale to. */
 int kvm_vm_set_tsc_khz(struct kvm_vm *vm, uint32_t khz);

@@ -340,7 +340,10 @@ static int vm_init(struct td_launch *l, char *err, size_t errlen)
 	iv->cpuid.entries[0].function = 0x80000008;
 	iv->cpuid.entries[0].eax = LAUNCH_GPAW_BITS << GUEST_PHYS_BITS_SHIFT;
 	r = kvm_create_vm(l->dev, KVM_X86_TDX_VM, &l->vm);
-	if (!r && l->cfg.tsc_khz && (r = kvm_vm_set_tsc_khz(l->vm, l->cfg.tsc_khz)))
+	/* tdx_pre_create_vcpu(): MAX_VCPUS is -smp's CPU count (TDG.VP.INFO reports it) */
+	if (!r && (r = kvm_vm_enable_cap_max_vcpus(l->vm, 0, l->nr_vcpus)))
+		fail(err, errlen, "KVM_ENABLE_CAP(KVM_CAP_MAX_VCPUS)", r);
+	else if (!r && l->cfg.tsc_khz && (r = kvm_vm_set_tsc_khz(l->vm, l->cfg.tsc_khz)))
 		fail(err, errlen, "KVM_SET_TSC_KHZ", r);
 	else if (!r && (r = kvm_tdx_init_vm(l->vm, iv, &hw)))
 		snprintf(err, errlen, "KVM_TDX_INIT_VM failed: %s (hw_error %#llx)", strerror(-r), (unsigned long long)hw);
