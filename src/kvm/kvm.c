@@ -80,14 +80,40 @@ unsigned kvm_dev_free_pages(const struct kvm_dev *d, uint64_t *pas, unsigned max
 	return n;
 }
 
-/* The host allocator never frees, so KVM keeps returned pages and hands them out again:
- * "no leaked pages" is then exactly in_use == 0. */
-static uint64_t pool_get(struct kvm_dev *d, uint64_t *pool, unsigned *nr)
+/* Simulated DRAM is backed in 2 MiB huge pages on first write. Linux's KVM takes Secure EPT
+ * pages from anywhere; doing that here would put one in every 2 MiB of guest memory, and its
+ * initialisation would back (and the host kernel zero) the whole huge page around it, so a
+ * TD that accepts all its memory would cost all of it in RSS even where it never writes. */
+#define CTL_BLOCK (2u << 20)
+
+/* A control page from the current 2 MiB block (a new block when it is used up); 0 when no
+ * block is left. d->lock held. */
+static uint64_t ctl_page_locked(struct kvm_dev *d)
 {
-	uint64_t pa;
+	if (d->ctl_next == d->ctl_end) {
+		uint64_t b = host_alloc_phys(d->h, CTL_BLOCK, CTL_BLOCK, 0);
+		if (!b)
+			return 0;
+		d->ctl_next = b, d->ctl_end = b + CTL_BLOCK;
+	}
+	d->ctl_next += KVM_PAGE;
+	return d->ctl_next - KVM_PAGE;
+}
+
+/* The host allocator never frees, so KVM keeps returned pages and hands them out again:
+ * "no leaked pages" is then exactly in_use == 0. A fresh page for a control page comes from
+ * the 2 MiB blocks (any page once none is left), otherwise from the host allocator. */
+static uint64_t pool_get(struct kvm_dev *d, uint64_t *pool, unsigned *nr, bool control)
+{
+	uint64_t pa = 0;
 
 	pthread_mutex_lock(&d->lock);
-	pa = *nr ? pool[--*nr] : host_alloc_phys(d->h, KVM_PAGE, KVM_PAGE, 0);
+	if (*nr)
+		pa = pool[--*nr];
+	else if (control)
+		pa = ctl_page_locked(d);
+	if (!pa)
+		pa = host_alloc_phys(d->h, KVM_PAGE, KVM_PAGE, 0);
 	if (pa)
 		d->in_use++;
 	pthread_mutex_unlock(&d->lock);
@@ -112,41 +138,14 @@ static void pool_put(struct kvm_dev *d, uint64_t **pool, unsigned *nr, unsigned 
 	pthread_mutex_unlock(&d->lock);
 }
 
-/* Simulated DRAM is backed in 2 MiB huge pages on first write. Linux's KVM takes Secure EPT
- * pages from anywhere; doing that here would put one in every 2 MiB of guest memory, and its
- * initialisation would back (and the host kernel zero) the whole huge page around it, so a
- * TD that accepts all its memory would cost all of it in RSS even where it never writes. */
-#define CTL_BLOCK (2u << 20)
-
 uint64_t kvm_page_alloc(struct kvm_dev *d)
 {
-	uint64_t pa = 0;
-
-	pthread_mutex_lock(&d->lock);
-	if (d->nr_pool)
-		pa = d->pool[--d->nr_pool];
-	else {
-		if (d->ctl_next == d->ctl_end) {
-			uint64_t b = host_alloc_phys(d->h, CTL_BLOCK, CTL_BLOCK, 0);
-			if (b)
-				d->ctl_next = b, d->ctl_end = b + CTL_BLOCK;
-		}
-		if (d->ctl_next != d->ctl_end) {
-			pa = d->ctl_next;
-			d->ctl_next += KVM_PAGE;
-		}
-	}
-	if (!pa) /* no 2 MiB block left: any page will do */
-		pa = host_alloc_phys(d->h, KVM_PAGE, KVM_PAGE, 0);
-	if (pa)
-		d->in_use++;
-	pthread_mutex_unlock(&d->lock);
-	return pa;
+	return pool_get(d, d->pool, &d->nr_pool, true);
 }
 
 uint64_t kvm_gmem_page_alloc(struct kvm_dev *d)
 {
-	return pool_get(d, d->pool, &d->nr_pool);
+	return pool_get(d, d->pool, &d->nr_pool, false);
 }
 
 void kvm_page_free(struct kvm_dev *d, uint64_t pa)
@@ -156,7 +155,7 @@ void kvm_page_free(struct kvm_dev *d, uint64_t pa)
 
 uint64_t kvm_shared_page_alloc(struct kvm_dev *d)
 {
-	return pool_get(d, d->shared, &d->nr_shared);
+	return pool_get(d, d->shared, &d->nr_shared, false);
 }
 
 void kvm_shared_page_free(struct kvm_dev *d, uint64_t pa)
@@ -720,8 +719,7 @@ int kvm_vm_memory_encrypt_op(struct kvm_vm *vm, struct kvm_tdx_cmd *cmd)
 	}
 }
 
-/* kvm_arch_vm_ioctl(KVM_SET_TSC_KHZ): with VMX's TSC scaling every 32-bit frequency below
- * max_guest_tsc_khz (0xffffffff) is accepted here; TDH.MNG.INIT judges the TD's range. */
+/* tdx_vm_enable_cap(KVM_CAP_MAX_VCPUS) */
 int kvm_vm_enable_cap_max_vcpus(struct kvm_vm *vm, uint64_t flags, uint64_t n)
 {
 	int r = 0;
@@ -741,6 +739,8 @@ int kvm_vm_enable_cap_max_vcpus(struct kvm_vm *vm, uint64_t flags, uint64_t n)
 	return r;
 }
 
+/* kvm_arch_vm_ioctl(KVM_SET_TSC_KHZ): with VMX's TSC scaling every 32-bit frequency below
+ * max_guest_tsc_khz (0xffffffff) is accepted here; TDH.MNG.INIT judges the TD's range. */
 int kvm_vm_set_tsc_khz(struct kvm_vm *vm, uint32_t khz)
 {
 	if (kvm_vm_dead(vm))

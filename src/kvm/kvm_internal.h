@@ -85,11 +85,9 @@ struct kvm_vm {
 	enum kvm_td_state state;
 	bool bugged;
 	bool dead; /* kvm_vm_dead(): KVM_TDX_TERMINATE_VM happened, every ioctl answers -EIO */
-	/* tdx_no_vcpus_enter_start/stop(): while set, no vCPU does TDH.VP.ENTER (a SEAMCALL
-	 * that found the TD busy is being retried with every vCPU out of the guest) */
-	_Atomic bool no_vcpus_enter;
-	/* While a wait for every vCPU to leave the guest runs (kvm_wait_vcpus_outside_guest),
-	 * vCPUs that have left do not enter again: with more vCPU threads than host CPUs, the
+	/* While non-zero no vCPU does TDH.VP.ENTER (kvm_hold_vcpus_out()). Held by a SEAMCALL
+	 * retried with every vCPU out of the guest (tdx_no_vcpus_enter_start/stop()), and by
+	 * every wait for the vCPUs to leave the guest: with more vCPU threads than host CPUs, the
 	 * ones already out would otherwise take the CPU from the ones still to be seen. */
 	pthread_mutex_t hold_lock;
 	pthread_cond_t hold_cond;
@@ -249,7 +247,10 @@ unsigned kvm_thread_lp(void);
 /* After TDH.MEM.TRACK: kick every vCPU inside the TD and wait until each has left it
  * (Linux's kvm_make_all_cpus_request(KVM_REQ_OUTSIDE_GUEST_MODE)). */
 void kvm_wait_vcpus_outside_guest(struct kvm_vm *vm);
-/* Before TDH.VP.ENTER: wait while a kvm_wait_vcpus_outside_guest() holds vCPUs out. */
+/* Keep every vCPU from entering the TD until the matching kvm_release_vcpus() (nests). */
+void kvm_hold_vcpus_out(struct kvm_vm *vm);
+void kvm_release_vcpus(struct kvm_vm *vm);
+/* Before TDH.VP.ENTER: wait while vCPUs are held out. */
 void kvm_wait_enter_hold(struct kvm_vm *vm);
 void kvm_intr_guest_exit(struct kvm_vcpu *vcpu);
 /* A kvm_vcpu_kick() to answer: true once per kick. */

@@ -213,11 +213,24 @@ int kvm_irq_msi(struct kvm_vm *vm, uint32_t apic_id, uint8_t vector)
 	return n;
 }
 
-void kvm_wait_vcpus_outside_guest(struct kvm_vm *vm)
+void kvm_hold_vcpus_out(struct kvm_vm *vm)
 {
 	pthread_mutex_lock(&vm->hold_lock);
 	vm->enter_hold++;
 	pthread_mutex_unlock(&vm->hold_lock);
+}
+
+void kvm_release_vcpus(struct kvm_vm *vm)
+{
+	pthread_mutex_lock(&vm->hold_lock);
+	if (!--vm->enter_hold)
+		pthread_cond_broadcast(&vm->hold_cond);
+	pthread_mutex_unlock(&vm->hold_lock);
+}
+
+void kvm_wait_vcpus_outside_guest(struct kvm_vm *vm)
+{
+	kvm_hold_vcpus_out(vm);
 	/* kvm_make_all_cpus_request(): every kick first, then the waits, so that the vCPUs leave
 	 * the guest in parallel rather than one after the other */
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
@@ -242,10 +255,7 @@ void kvm_wait_vcpus_outside_guest(struct kvm_vm *vm)
 			pthread_cond_wait(&v->wait_cond, &v->wait_lock);
 		pthread_mutex_unlock(&v->wait_lock);
 	}
-	pthread_mutex_lock(&vm->hold_lock);
-	if (!--vm->enter_hold)
-		pthread_cond_broadcast(&vm->hold_cond);
-	pthread_mutex_unlock(&vm->hold_lock);
+	kvm_release_vcpus(vm);
 }
 
 void kvm_wait_enter_hold(struct kvm_vm *vm)

@@ -360,17 +360,6 @@ static void unpopulate(struct kvm_vm *vm, uint64_t gpa, bool free_page)
  * after every vCPU has been kicked out of the guest, as KVM does instead of failing. */
 #define BUSY_RETRIES 10000
 
-static void no_vcpus_enter_start(struct kvm_vm *vm)
-{
-	atomic_store(&vm->no_vcpus_enter, true);
-	kvm_wait_vcpus_outside_guest(vm);
-}
-
-static void no_vcpus_enter_stop(struct kvm_vm *vm)
-{
-	atomic_store(&vm->no_vcpus_enter, false);
-}
-
 enum zap_op { ZAP_BLOCK, ZAP_TRACK, ZAP_REMOVE };
 
 static uint64_t zap_seamcall(struct kvm_vm *vm, enum zap_op op, uint64_t gpa)
@@ -387,10 +376,15 @@ static uint64_t zap_seamcall(struct kvm_vm *vm, enum zap_op op, uint64_t gpa)
 static uint64_t zap_retry(struct kvm_vm *vm, enum zap_op op, uint64_t gpa)
 {
 	uint64_t st;
+	bool held = false;
 
-	for (unsigned i = 0; kvm_operand_busy(st = zap_seamcall(vm, op, gpa)) && i < BUSY_RETRIES; i++)
-		no_vcpus_enter_start(vm);
-	no_vcpus_enter_stop(vm);
+	for (unsigned i = 0; kvm_operand_busy(st = zap_seamcall(vm, op, gpa)) && i < BUSY_RETRIES; i++) {
+		if (!held) /* tdx_no_vcpus_enter_start() */
+			kvm_hold_vcpus_out(vm), held = true;
+		kvm_wait_vcpus_outside_guest(vm);
+	}
+	if (held) /* tdx_no_vcpus_enter_stop() */
+		kvm_release_vcpus(vm);
 	return st;
 }
 

@@ -1,6 +1,5 @@
 /* vCPUs: KVM_CREATE_VCPU, KVM_TDX_INIT_VCPU, KVM_TDX_GET_CPUID, KVM_RUN and its exits. */
 #include <errno.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -649,9 +648,7 @@ static uint64_t vp_enter(struct kvm_vcpu *v)
 	io.r[TDX_REG_RDX] = a->rdx, io.r[TDX_REG_RBX] = a->rbx, io.r[TDX_REG_RSI] = a->rsi, io.r[TDX_REG_RDI] = a->rdi;
 	io.r[TDX_REG_R8] = a->r8, io.r[TDX_REG_R9] = a->r9, io.r[TDX_REG_R10] = a->r10, io.r[TDX_REG_R11] = a->r11;
 	io.r[TDX_REG_R12] = a->r12, io.r[TDX_REG_R13] = a->r13, io.r[TDX_REG_R14] = a->r14, io.r[TDX_REG_R15] = a->r15;
-	while (atomic_load(&v->vm->no_vcpus_enter))
-		sched_yield(); /* tdx_no_vcpus_enter_start() of a retried SEAMCALL */
-	if (v->vm->enter_hold)
+	if (v->vm->enter_hold) /* a retried SEAMCALL or a wait for every vCPU holds them out */
 		kvm_wait_enter_hold(v->vm);
 	running_vcpu = v;
 	kvm_intr_guest_enter(v);
