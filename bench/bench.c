@@ -244,10 +244,8 @@ static void bench_td_params(struct td_params *p)
 
 /* One measured add of the firmware's MR.EXTEND sections into a new TD on s: the sections in
  * host memory first (QEMU has the firmware mapped; KVM's PAGE.ADD reads its source from
- * there), then PAGE.ADD + 16 MR.EXTEND per page, timed. warm: the DRAM the TD's pages will
- * come from was used by the host before (junk in it, as after any workload), as the bring-up
- * bench's 'dirty' case; otherwise it is DRAM this process never wrote, which the host kernel
- * backs and zeroes on first touch inside the timing. */
+ * there), then PAGE.ADD + 16 MR.EXTEND per page, timed. The TD's pages come from DRAM this
+ * process never wrote, which the host kernel backs and zeroes on first touch, inside the timing. */
 static double measured_add_seconds(struct sim *s, const struct tdvf *t, const uint8_t *hob, size_t hob_len,
 				   const struct td_params *p, uint64_t *payload, uint64_t *first_gpa, struct td_build *b)
 {

@@ -148,13 +148,13 @@ int td_build_add_page(struct td_build *b, uint64_t gpa, const uint8_t data[4096]
 	return measure ? td_build_extend_only(b, gpa) : 0;
 }
 
-/* Write len bytes (at most 1 MiB at a time from data, zeros where data is NULL or short). */
+/* len bytes at pa, page by page: data's data_len bytes, then zeros. */
 static int host_fill(struct td_build *b, uint64_t pa, const uint8_t *data, uint64_t data_len, uint64_t len)
 {
 	static const uint8_t zeros[PAGE];
 
 	for (uint64_t off = 0; off < len; off += PAGE) {
-		uint64_t n = data && off < data_len ? (data_len - off < PAGE ? data_len - off : PAGE) : 0;
+		uint64_t n = off < data_len ? (data_len - off < PAGE ? data_len - off : PAGE) : 0;
 
 		if ((n && plat_host_write(b->sim->plat, pa + off, data + off, n)) ||
 		    (n < PAGE && plat_host_write(b->sim->plat, pa + off + n, zeros, PAGE - n)))
