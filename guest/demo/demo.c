@@ -14,10 +14,7 @@
 #define DEMO_WAIT_TSC (30ull * 2500000000ull) /* ~30 s at the TD's default 2.5 GHz TSC */
 #define QUOTE_MESSAGE_OFF 2048
 
-/* x2APIC MSRs (SDM Vol. 3 11.12.1.2) and ICR/SVR fields. */
-#define MSR_X2APIC_SVR 0x80F
-#define MSR_X2APIC_ICR 0x830
-#define APIC_SVR_ENABLE 0x100
+/* x2APIC ICR destination field (the MSRs are in td.h) */
 #define ICR_DEST_SHIFT 32
 
 enum demo_err {

@@ -7,7 +7,6 @@
 #define VECTOR_VE 20
 #define NR_VECTORS 256
 #define IDT_GATE_INTERRUPT 0x8E00 /* present, DPL 0, 64-bit interrupt gate */
-#define MSR_X2APIC_EOI 0x80B
 #define EXIT_REASON_CPUID TDVMCALL_INSTRUCTION_CPUID /* instruction sub-functions = exit reasons */
 #define FATAL_EXCEPTION 0xE0000000u
 #define FATAL_VE 0xE1000000u

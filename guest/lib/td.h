@@ -110,6 +110,15 @@ void td_idt_load(void);
 void td_irq_set(unsigned vector, td_irq_fn fn);
 /* #VE: the number handled so far (CPUID is emulated; anything else is fatal). */
 extern volatile uint64_t td_ve_count;
+/* x2APIC MSRs (SDM Vol. 3 11.12.1.2) and the fields the guests program. */
+#define MSR_X2APIC_EOI 0x80B
+#define MSR_X2APIC_SVR 0x80F
+#define MSR_X2APIC_ICR 0x830
+#define MSR_X2APIC_LVT_TIMER 0x832
+#define MSR_X2APIC_TMICT 0x838
+#define MSR_X2APIC_TDCR 0x83E
+#define APIC_SVR_ENABLE 0x100
+#define TDCR_DIVIDE_BY_1 0xB
 void td_apic_eoi(void);
 static inline void td_cli(void) { __asm__ volatile("cli" ::: "memory"); }
 static inline void td_pause(void) { __asm__ volatile("pause" ::: "memory"); }

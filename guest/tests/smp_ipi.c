@@ -8,15 +8,8 @@
 #define TIMER_VECTOR 0x50
 #define SPURIOUS_VECTOR 0xFF
 #define WAIT_SECONDS 30
-/* x2APIC MSRs (SDM Vol. 3 11.12.1.2) and fields. */
-#define MSR_X2APIC_SVR 0x80F
-#define MSR_X2APIC_ICR 0x830
-#define MSR_X2APIC_LVT_TIMER 0x832
-#define MSR_X2APIC_TMICT 0x838
-#define MSR_X2APIC_TDCR 0x83E
-#define APIC_SVR_ENABLE 0x100
+/* x2APIC ICR destination field; the timer's initial count */
 #define ICR_DEST_SHIFT 32
-#define TDCR_DIVIDE_BY_1 0xB
 #define TIMER_COUNT 100000
 
 static volatile uint32_t idt_ready, ap_ready, ap_got_ipi, bsp_got_ipi, timer_fired, ap_sent;
