@@ -209,3 +209,62 @@ TEST(platform_private_keyid_needs_convertible_memory)
 	CHECK_EQ(plat_seam_init_pages(f.p, 512 * MiB, 1, kid), PLAT_MEM_OK);
 	fx_destroy(&f);
 }
+
+/* PAGE.ADD's copy: one page under a KeyID, holding what a shared read of the source returns. */
+TEST(platform_init_page_from)
+{
+	struct fx f;
+	uint8_t plain[4096], zeros[4096] = { 0 }, ct[4096];
+	uint64_t src = 400 * MiB, dst = 401 * MiB, fresh = 402 * MiB, priv = 403 * MiB;
+	unsigned kid, owner;
+	bool poisoned;
+	void *ptr;
+
+	REQUIRE(fx_create(&f));
+	kid = plat_tdx_keyid_first(f.p) + 2;
+	for (unsigned i = 0; i < sizeof(plain); i++)
+		plain[i] = (uint8_t)(i * 13 + 5);
+	REQUIRE(plat_host_write(f.p, src, plain, sizeof(plain)) == 0);
+	/* a poisoned target with old contents: the copy replaces both */
+	REQUIRE(plat_seam_init_pages(f.p, dst, 1, kid) == 0);
+	REQUIRE(plat_host_write(f.p, dst, zeros, 64) == 0);
+	REQUIRE(plat_seam_init_page_from(f.p, dst, kid, src) == PLAT_MEM_OK);
+	REQUIRE(plat_page_state(f.p, dst, &owner, &poisoned) == 0);
+	CHECK_EQ(owner, kid);
+	CHECK(!poisoned);
+	REQUIRE(plat_seam_map(f.p, dst, kid, &ptr) == 0);
+	CHECK(memcmp(ptr, plain, sizeof(plain)) == 0);
+	/* a source nobody wrote reads as zeros, also into a page that held data */
+	REQUIRE(plat_seam_init_page_from(f.p, dst, kid, fresh) == PLAT_MEM_OK);
+	REQUIRE(plat_seam_map(f.p, dst, kid, &ptr) == 0);
+	CHECK(memcmp(ptr, zeros, sizeof(zeros)) == 0);
+	/* a source a private KeyID owns gives its ciphertext, as a host read does */
+	REQUIRE(plat_seam_init_pages(f.p, priv, 1, kid) == 0);
+	REQUIRE(plat_seam_map(f.p, priv, kid, &ptr) == 0);
+	memcpy(ptr, plain, sizeof(plain));
+	REQUIRE(plat_host_read(f.p, priv, ct, sizeof(ct)) == 0);
+	REQUIRE(plat_seam_init_page_from(f.p, dst, kid, priv) == PLAT_MEM_OK);
+	REQUIRE(plat_seam_map(f.p, dst, kid, &ptr) == 0);
+	CHECK(memcmp(ptr, ct, sizeof(ct)) == 0);
+	CHECK(memcmp(ptr, plain, sizeof(plain)) != 0);
+	/* source and target one page: its plaintext, now under the KeyID */
+	REQUIRE(plat_seam_init_page_from(f.p, src, kid, src) == PLAT_MEM_OK);
+	REQUIRE(plat_seam_map(f.p, src, kid, &ptr) == 0);
+	CHECK(memcmp(ptr, plain, sizeof(plain)) == 0);
+	/* errors change nothing: the target keeps its KeyID and contents */
+	REQUIRE(plat_seam_init_page_from(f.p, dst, kid, fresh) == PLAT_MEM_OK);
+	CHECK_EQ(plat_seam_init_page_from(f.p, dst, kid + 1, priv | ((uint64_t)kid << plat_hkid_shift(f.p))),
+		 PLAT_MEM_PRIVATE_KEYID);
+	CHECK_EQ(plat_seam_init_page_from(f.p, dst, kid + 1, priv + 64), PLAT_MEM_UNBACKED);
+	CHECK_EQ(plat_seam_init_page_from(f.p, dst + 64, kid + 1, priv), PLAT_MEM_UNBACKED);
+	CHECK_EQ(plat_seam_init_page_from(f.p, dst, kid + 1, 64 * GiB), PLAT_MEM_UNBACKED);
+	CHECK_EQ(plat_seam_init_page_from(f.p, 64 * GiB, kid, src), PLAT_MEM_UNBACKED);
+	/* [2G-64M, 2G) is firmware-reserved: in e820, not in any CMR */
+	CHECK_EQ(plat_seam_init_page_from(f.p, 2 * GiB - 32 * MiB, kid, priv), PLAT_MEM_NOT_CONVERTIBLE);
+	CHECK_EQ(plat_seam_init_page_from(f.p, 2 * GiB - 32 * MiB, 0, fresh), PLAT_MEM_OK);
+	REQUIRE(plat_page_state(f.p, dst, &owner, &poisoned) == 0);
+	CHECK_EQ(owner, kid);
+	REQUIRE(plat_seam_map(f.p, dst, kid, &ptr) == 0);
+	CHECK(memcmp(ptr, zeros, sizeof(zeros)) == 0);
+	fx_destroy(&f);
+}

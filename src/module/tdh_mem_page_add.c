@@ -1,8 +1,6 @@
 /* TDH.MEM.PAGE.ADD (leaf 2): during the TD build, map a 4 KiB private page at a GPA whose
  * Secure EPT already reaches level 0, fill it with a copy of a host (shared) page, and record
  * the GPA (not the contents: TDH.MR.EXTEND does that) in MRTD. */
-#include <string.h>
-
 #include "measure.h"
 #include "sept.h"
 
@@ -13,9 +11,6 @@ struct page_add {
 	struct tdr *tdr;
 	struct tdcs *tdcs;
 	struct sept_walk w;
-	/* The copy of the source page. Not zero-initialised with the rest (the read fills it or
-	 * fails): clearing 4 KiB per call was measurable in the TD build. */
-	uint8_t *src;
 };
 
 /* Steps up to the SEPT entry: TDR (exclusive: it also stands for the SEPT tree and entry
@@ -41,33 +36,31 @@ static uint64_t check_td_and_gpa(struct tdx_module *m, struct tdx_regs *regs, st
 	return TDX_SUCCESS;
 }
 
-/* R9, then R8. The source is read here rather than at commit so that nothing can fail after
+/* R9, then R8. The copy is made here rather than at commit so that nothing can fail after
  * the target is claimed; a source with no DRAM behind it is refused like other unreadable
  * shared operands (TDX_OPERAND_INVALID + R9), where hardware would copy the abort page. */
 static uint64_t check_pages(struct tdx_module *m, struct page_add *a)
 {
 	uint64_t ret;
-	void *dst;
 
 	if (!module_is_shared_hpa(m, a->src_pa, SZ_4K, SZ_4K) ||
-	    plat_seam_read_shared(m->plat, a->src_pa, a->src, PLAT_PAGE_SIZE))
+	    !plat_pa_is_backed(m->plat, a->src_pa & plat_pa_mask(m->plat), PLAT_PAGE_SIZE))
 		return api_error_with_operand_id(TDX_OPERAND_INVALID, OPERAND_ID_R9);
 	ret = pamt_check_lock_explicit(m, a->page_pa, OPERAND_ID_R8, true, PT_NDA, &a->page_lock);
 	if (ret)
 		return ret;
-	/* MOVDIR64B under the TD's key: the page is the TD's from now on, and holds the copy. */
-	if (plat_seam_init_pages(m->plat, a->page_pa, 1, a->tdr->hkid) ||
-	    plat_seam_map(m->plat, a->page_pa, a->tdr->hkid, &dst))
+	/* MOVDIR64B from the source under the TD's key, one pass over the page: the page is the
+	 * TD's from now on, and holds the copy. The source was checked above, so a failure here
+	 * is the target's. */
+	if (plat_seam_init_page_from(m->plat, a->page_pa, a->tdr->hkid, a->src_pa))
 		return api_error_with_operand_id(TDX_OPERAND_INVALID, OPERAND_ID_R8);
-	memcpy(dst, a->src, PLAT_PAGE_SIZE);
 	return TDX_SUCCESS;
 }
 
 uint64_t tdh_mem_page_add(struct tdx_module *m, unsigned lp, struct tdx_regs *regs)
 {
-	uint8_t src[PLAT_PAGE_SIZE];
 	struct page_add a = { .page_info = regs->r[TDX_REG_RCX], .tdr_pa = regs->r[TDX_REG_RDX],
-			      .page_pa = regs->r[TDX_REG_R8], .src_pa = regs->r[TDX_REG_R9], .src = src };
+			      .page_pa = regs->r[TDX_REG_R8], .src_pa = regs->r[TDX_REG_R9] };
 	uint64_t ret;
 
 	(void)lp;

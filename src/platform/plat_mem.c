@@ -349,6 +349,56 @@ int plat_seam_init_pages(struct plat *p, uint64_t pa, uint64_t npages, unsigned 
 	return PLAT_MEM_OK;
 }
 
+/* MOVDIR64B of a whole page from a shared source (TDH.MEM.PAGE.ADD): what a shared read of
+ * the source returns (its ciphertext if a private KeyID owns it, zeros if nobody wrote it)
+ * becomes the page's content under keyid, in one pass over the page. */
+int plat_seam_init_page_from(struct plat *p, uint64_t pa, unsigned keyid, uint64_t src_pa)
+{
+	uint64_t addr = pa & addr_mask(p), src_addr;
+	unsigned src_keyid;
+	struct mem_chunk *c, *sc;
+	_Atomic uint32_t *m;
+	uint32_t old, src_meta;
+	uint8_t *dst, *src;
+
+	split_pa(p, src_pa, &src_keyid, &src_addr);
+	if (plat_keyid_is_private(p, src_keyid))
+		return PLAT_MEM_PRIVATE_KEYID;
+	if (((addr | src_addr) & (PLAT_PAGE_SIZE - 1)) || !pa_is_backed(p, addr, PLAT_PAGE_SIZE) ||
+	    !pa_is_backed(p, src_addr, PLAT_PAGE_SIZE))
+		return PLAT_MEM_UNBACKED;
+	if (plat_keyid_is_private(p, keyid) && !in_cmr(p, addr, PLAT_PAGE_SIZE))
+		return PLAT_MEM_NOT_CONVERTIBLE;
+	c = chunk_get(p, addr);
+	sc = chunk_get(p, src_addr);
+	if (!c || !sc)
+		return PLAT_MEM_UNBACKED;
+	m = page_meta(c, addr);
+	dst = page_data(c, addr);
+	src = page_data(sc, src_addr);
+	src_meta = atomic_load_explicit(page_meta(sc, src_addr), memory_order_acquire);
+	old = atomic_load_explicit(m, memory_order_acquire);
+	if (!(src_meta & PMETA_TOUCHED)) {
+		/* A source nobody wrote reads as zeros: as plat_seam_init_pages(). */
+		if (old & PMETA_TOUCHED) {
+			movdir64b_zero_page(dst);
+			_mm_sfence();
+		}
+		atomic_store_explicit(m, (old & PMETA_TOUCHED) | keyid, memory_order_release);
+		return PLAT_MEM_OK;
+	}
+	if (plat_keyid_is_private(p, src_meta & PMETA_KEYID_MASK)) {
+		uint8_t ct[PLAT_PAGE_SIZE]; /* not in place: source and target may be one page */
+		plat_crypto_page(p, src_meta & PMETA_KEYID_MASK, src_addr, src, ct);
+		memcpy(dst, ct, PLAT_PAGE_SIZE);
+	} else if (dst != src) {
+		memcpy(dst, src, PLAT_PAGE_SIZE);
+	} /* else one page: its plaintext stays, now under keyid */
+	atomic_store_explicit(m, (old & PMETA_TOUCHED) | keyid, memory_order_release);
+	mark_touched(p, m);
+	return PLAT_MEM_OK;
+}
+
 /* The slow half of plat_seam_map(), kept out of line so the common case stays a short leaf
  * function: an address outside its chunk's single-entry cover, or a chunk not created yet. */
 static __attribute__((noinline)) struct mem_chunk *seam_map_chunk_slow(struct plat *p, uint64_t addr)

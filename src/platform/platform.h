@@ -144,6 +144,11 @@ int plat_seam_write_shared(struct plat *p, uint64_t pa, const void *buf, size_t 
  * poison, zero-fills. pa must be page aligned; n pages. A TDX private KeyID can only be
  * used on convertible memory (inside a CMR): PLAT_MEM_NOT_CONVERTIBLE otherwise. */
 int plat_seam_init_pages(struct plat *p, uint64_t pa, uint64_t npages, unsigned keyid);
+/* The same for one page, filled with the page at src_pa as a shared read returns it
+ * (TDH.MEM.PAGE.ADD's copy). src_pa follows the shared-access rules (PLAT_MEM_PRIVATE_KEYID,
+ * PLAT_MEM_UNBACKED); both addresses must be page aligned (PLAT_MEM_UNBACKED if not). The
+ * two may be the same page. */
+int plat_seam_init_page_from(struct plat *p, uint64_t pa, unsigned keyid, uint64_t src_pa);
 /* Direct map of one private page for the module. Fails with PLAT_MEM_MCE when the page
  * is poisoned or was last written with another KeyID (integrity check). */
 int plat_seam_map(struct plat *p, uint64_t pa, unsigned keyid, void **ptr);
