@@ -103,12 +103,28 @@ TEST(kvm_memory_measured_vs_unmeasured_mrtd)
 	fx_kvm_down(&k);
 }
 
+/* KVM's books of mapped private leaves: each slot's populated[] with the page in gmem[]. */
 static uint64_t mapped_pa(const struct kvm_vm *vm, uint64_t gpa)
 {
-	for (unsigned i = 0; i < vm->nr_mapped; i++)
-		if (vm->mapped[i].gpa == gpa)
-			return vm->mapped[i].pa;
+	for (unsigned i = 0; i < KVM_MAX_SLOTS; i++) {
+		const struct kvm_slot *s = &vm->slots[i];
+		uint64_t idx = (gpa - s->r.guest_phys_addr) / PG;
+
+		if (s->used && s->gmem && gpa >= s->r.guest_phys_addr && idx < s->r.memory_size / PG)
+			return s->populated[idx] ? s->gmem[idx] : 0;
+	}
 	return 0;
+}
+
+static unsigned nr_mapped(const struct kvm_vm *vm)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < KVM_MAX_SLOTS; i++)
+		if (vm->slots[i].used && vm->slots[i].gmem)
+			for (uint64_t p = 0; p < vm->slots[i].r.memory_size / PG; p++)
+				n += vm->slots[i].populated[p];
+	return n;
 }
 
 static uint64_t page_type(struct fx_kvm *k, uint64_t pa)
@@ -141,7 +157,7 @@ TEST(kvm_memory_private_to_shared_zaps)
 	in_use = kvm_dev_pages_in_use(k.d);
 	REQUIRE_EQ(kvm_set_memory_attributes(k.vm, BASE + PG, 2 * PG, 0), 0);
 	CHECK_EQ(kvm_dev_pages_in_use(k.d), in_use - 2);
-	CHECK_EQ(k.vm->nr_mapped, 2);
+	CHECK_EQ(nr_mapped(k.vm), 2);
 	CHECK_EQ(page_type(&k, pa1), PT_NDA);
 	CHECK_EQ(page_type(&k, pa2), PT_NDA);
 	CHECK_EQ(page_type(&k, pa0), PT_REG);
@@ -156,7 +172,7 @@ TEST(kvm_memory_private_to_shared_zaps)
 	in_use = kvm_dev_pages_in_use(k.d);
 	REQUIRE_EQ(kvm_set_memory_attributes(k.vm, BASE, 16 * PG, 0), 0);
 	CHECK(!kvm_vm_is_bugged(k.vm));
-	CHECK_EQ(k.vm->nr_mapped, 0);
+	CHECK_EQ(nr_mapped(k.vm), 0);
 	CHECK_EQ(kvm_dev_pages_in_use(k.d), in_use - 3);
 	CHECK_EQ(page_type(&k, pa0), PT_NDA);
 	kvm_destroy_vm(k.vm);
@@ -183,7 +199,7 @@ TEST(kvm_memory_slot_delete_zaps)
 	REQUIRE_EQ(kvm_set_user_memory_region2(k.vm, &del), 0);
 	CHECK_EQ(kvm_dev_pages_in_use(k.d), in_use - 3);
 	CHECK_EQ(page_type(&k, pa), PT_NDA);
-	CHECK_EQ(k.vm->nr_mapped, 0);
+	CHECK_EQ(nr_mapped(k.vm), 0);
 	CHECK_EQ(kvm_set_user_memory_region2(k.vm, &del), -EINVAL);
 	/* attributes outlive the slot; a new slot there can be populated again */
 	CHECK_EQ(kvm_get_memory_attributes(k.vm, BASE), KVM_MEMORY_ATTRIBUTE_PRIVATE);
@@ -301,14 +317,58 @@ TEST(kvm_control_pages_apart_from_guest_pages)
 		REQUIRE_EQ(kvm_tdx_fault_private(k.vm, gpa), 0);
 		REQUIRE_EQ(kvm_tdx_fault_private(k.vm, gpa + 4096), 0);
 	}
-	REQUIRE_EQ(k.vm->nr_mapped, faulted);
+	REQUIRE_EQ(nr_mapped(k.vm), faulted);
 	CHECK(k.vm->nr_sept >= size / frame);
 	for (unsigned i = 0; i < k.vm->nr_sept; i++)
-		for (unsigned j = 0; j < k.vm->nr_mapped; j++)
-			if (k.vm->sept[i].pa / frame == k.vm->mapped[j].pa / frame) {
+		for (uint64_t gpa = 0; gpa < size; gpa += 4096) {
+			uint64_t pa = mapped_pa(k.vm, gpa);
+			if (pa && k.vm->sept[i].pa / frame == pa / frame) {
 				CHECK(!"a Secure EPT page shares a 2 MiB frame with a guest page");
 				i = k.vm->nr_sept;
 				break;
 			}
+		}
+	fx_kvm_down(&k);
+}
+
+/* KVM's books at scale: one Secure EPT page per table however many faults share it (the index
+ * of known SEPT pages grows past its first size), and a conversion to shared zaps exactly the
+ * leaves of its range, none of a neighbouring range or slot. */
+TEST(kvm_memory_books_at_scale)
+{
+	struct fx_kvm k;
+	const uint64_t size = 1 * GiB, frame = 2 * MiB, next = 4 * GiB;
+	unsigned sept;
+
+	REQUIRE(fx_kvm_up(&k) && fx_kvm_init(&k));
+	REQUIRE(fx_kvm_private_slot(&k, 0, 0, size));
+	REQUIRE(fx_kvm_private_slot(&k, 1, next, 16 * PG));
+	REQUIRE_EQ(kvm_tdx_finalize_vm(k.vm, NULL), 0);
+	for (uint64_t gpa = 0; gpa < size; gpa += frame)
+		REQUIRE_EQ(kvm_tdx_fault_private(k.vm, gpa), 0);
+	/* a level-2 and a level-3 page above the 512 page tables (4-level EPT) */
+	CHECK_EQ(k.vm->nr_sept, size / frame + 2);
+	sept = k.vm->nr_sept;
+	for (uint64_t gpa = 0; gpa < size; gpa += frame)
+		REQUIRE_EQ(kvm_tdx_fault_private(k.vm, gpa + PG), 0);
+	CHECK_EQ(k.vm->nr_sept, sept);
+	REQUIRE_EQ(kvm_tdx_fault_private(k.vm, next), 0);
+	REQUIRE_EQ(kvm_tdx_fault_private(k.vm, next + 15 * PG), 0);
+	CHECK_EQ(nr_mapped(k.vm), 2 * size / frame + 2);
+	/* [frame, 3 frames) to shared: its four leaves go, the others stay */
+	REQUIRE_EQ(kvm_set_memory_attributes(k.vm, frame, 2 * frame, 0), 0);
+	CHECK(!kvm_vm_is_bugged(k.vm));
+	CHECK_EQ(nr_mapped(k.vm), 2 * size / frame + 2 - 4);
+	CHECK(mapped_pa(k.vm, 0) && mapped_pa(k.vm, PG) && mapped_pa(k.vm, 3 * frame));
+	CHECK(!mapped_pa(k.vm, frame) && !mapped_pa(k.vm, 2 * frame + PG));
+	/* a range between the slots, and one ending where slot 1 starts: nothing there */
+	REQUIRE_EQ(kvm_set_memory_attributes(k.vm, size, next - size, 0), 0);
+	CHECK_EQ(nr_mapped(k.vm), 2 * size / frame + 2 - 4);
+	/* one starting inside slot 1 */
+	REQUIRE_EQ(kvm_set_memory_attributes(k.vm, next + 8 * PG, 64 * PG, 0), 0);
+	CHECK(mapped_pa(k.vm, next) && !mapped_pa(k.vm, next + 15 * PG));
+	kvm_destroy_vm(k.vm);
+	k.vm = NULL;
+	CHECK_EQ(kvm_dev_pages_in_use(k.d), 0);
 	fx_kvm_down(&k);
 }

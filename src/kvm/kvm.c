@@ -370,7 +370,7 @@ void kvm_destroy_vm(struct kvm_vm *vm)
 		kvm_shared_page_free(vm->dev, vm->src_page);
 	free(vm->attrs);
 	free(vm->sept);
-	free(vm->mapped);
+	free(vm->sept_index);
 	free(vm);
 }
 

@@ -49,10 +49,6 @@ struct kvm_sept_page {
 	uint64_t pa;
 };
 
-struct kvm_mapped {
-	uint64_t gpa, pa; /* private 4 KiB leaf mapped in the Secure EPT */
-};
-
 /* The in-kernel x2APIC of a TD vCPU (kvm_lapic.c): the registers the CPU does not
  * virtualize. Guarded by the VM's apic_lock, except svr, which senders read atomically. */
 enum kvm_lvt { KVM_LVT_TIMER, KVM_LVT_THERMAL, KVM_LVT_PERF, KVM_LVT_LINT0, KVM_LVT_LINT1, KVM_LVT_ERROR, KVM_NR_LVT };
@@ -105,10 +101,13 @@ struct kvm_vm {
 	struct kvm_slot slots[KVM_MAX_SLOTS];
 	struct kvm_attr_range *attrs;
 	unsigned nr_attrs;
+	/* Secure EPT pages in the order they were added (top-down), and an open-addressing
+	 * index of their keys (entry = array index + 1, 0 = empty), so that a fault does not
+	 * search them all. Which private leaves are mapped is each slot's populated[]. */
 	struct kvm_sept_page *sept;
 	unsigned nr_sept, cap_sept;
-	struct kvm_mapped *mapped;
-	unsigned nr_mapped, cap_mapped;
+	uint32_t *sept_index;
+	unsigned sept_index_cap; /* a power of two, at least twice nr_sept */
 	/* Interrupts (kvm_lapic.c, kvm_intr.c). apic_lock guards every vCPU's struct kvm_lapic
 	 * and the vcpus array against the timer thread. */
 	pthread_mutex_t apic_lock;

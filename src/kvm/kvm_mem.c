@@ -205,12 +205,51 @@ static bool grow(void **arr, unsigned *cap, unsigned n, size_t elem)
 	return true;
 }
 
+static unsigned sept_slot(uint64_t key, unsigned cap)
+{
+	return (unsigned)((key * UINT64_C(0x9e3779b97f4a7c15)) >> 32) & (cap - 1);
+}
+
 static bool sept_known(const struct kvm_vm *vm, uint64_t key)
 {
-	for (unsigned i = 0; i < vm->nr_sept; i++)
-		if (vm->sept[i].key == key)
+	if (!vm->sept_index_cap)
+		return false;
+	for (unsigned i = sept_slot(key, vm->sept_index_cap);; i = (i + 1) & (vm->sept_index_cap - 1)) {
+		uint32_t e = vm->sept_index[i];
+		if (!e)
+			return false;
+		if (vm->sept[e - 1].key == key)
 			return true;
-	return false;
+	}
+}
+
+static void sept_index_put(uint32_t *index, unsigned cap, uint64_t key, uint32_t entry)
+{
+	unsigned i = sept_slot(key, cap);
+
+	while (index[i])
+		i = (i + 1) & (cap - 1);
+	index[i] = entry;
+}
+
+/* Room in both the array and its index for one more Secure EPT page. */
+static bool sept_reserve(struct kvm_vm *vm)
+{
+	if (!grow((void **)&vm->sept, &vm->cap_sept, vm->nr_sept, sizeof(*vm->sept)))
+		return false;
+	if (2 * (vm->nr_sept + 1) > vm->sept_index_cap) {
+		unsigned cap = vm->sept_index_cap ? 2 * vm->sept_index_cap : 256;
+		uint32_t *index = calloc(cap, sizeof(*index));
+
+		if (!index)
+			return false;
+		for (unsigned i = 0; i < vm->nr_sept; i++)
+			sept_index_put(index, cap, vm->sept[i].key, i + 1);
+		free(vm->sept_index);
+		vm->sept_index = index;
+		vm->sept_index_cap = cap;
+	}
+	return true;
 }
 
 /* kvm_tdp_map_page() for the mirror EPT: the missing Secure EPT pages top-down. */
@@ -223,7 +262,7 @@ static int map_sept(struct kvm_vm *vm, uint64_t gpa)
 
 		if (sept_known(vm, key))
 			continue;
-		if (!grow((void **)&vm->sept, &vm->cap_sept, vm->nr_sept, sizeof(*vm->sept)))
+		if (!sept_reserve(vm))
 			return -ENOMEM;
 		if (!(pa = kvm_page_alloc(vm->dev)))
 			return -ENOMEM;
@@ -235,6 +274,7 @@ static int map_sept(struct kvm_vm *vm, uint64_t gpa)
 			return kvm_vm_bug(vm, "TDH.MEM.SEPT.ADD", st);
 		}
 		vm->sept[vm->nr_sept++] = (struct kvm_sept_page){ key, pa };
+		sept_index_put(vm->sept_index, vm->sept_index_cap, key, vm->nr_sept);
 	}
 	return 0;
 }
@@ -252,8 +292,6 @@ static int populate_one(struct kvm_vm *vm, uint64_t gpa, const void *src, uint32
 	idx = (gpa - s->r.guest_phys_addr) / KVM_PAGE;
 	if (s->populated[idx])
 		return -EEXIST;
-	if (!grow((void **)&vm->mapped, &vm->cap_mapped, vm->nr_mapped, sizeof(*vm->mapped)))
-		return -ENOMEM;
 	if (!s->gmem[idx] && !(s->gmem[idx] = kvm_gmem_page_alloc(vm->dev)))
 		return -ENOMEM;
 	pa = s->gmem[idx];
@@ -264,7 +302,6 @@ static int populate_one(struct kvm_vm *vm, uint64_t gpa, const void *src, uint32
 	if (st) /* tdx_gmem_post_populate(): no KVM_BUG_ON, the caller sees -EBUSY or -EIO */
 		return kvm_operand_busy(st) ? -EBUSY : -EIO;
 	s->populated[idx] = true;
-	vm->mapped[vm->nr_mapped++] = (struct kvm_mapped){ gpa, pa };
 	if (flags & KVM_TDX_MEASURE_MEMORY_REGION)
 		for (uint64_t off = 0; off < KVM_PAGE; off += TDX_EXTENDMR_CHUNKSIZE)
 			if ((st = tdh_mr_extend(vm->h, kvm_thread_lp(), vm->tdr, gpa + off, &a)))
@@ -318,8 +355,6 @@ static int fault_private(struct kvm_vm *vm, uint64_t gpa)
 	idx = (gpa - s->r.guest_phys_addr) / KVM_PAGE;
 	if (s->populated[idx])
 		return 0;
-	if (!grow((void **)&vm->mapped, &vm->cap_mapped, vm->nr_mapped, sizeof(*vm->mapped)))
-		return -ENOMEM;
 	if (!s->gmem[idx] && !(s->gmem[idx] = kvm_gmem_page_alloc(vm->dev)))
 		return -ENOMEM;
 	if ((ret = map_sept(vm, gpa)))
@@ -330,7 +365,6 @@ static int fault_private(struct kvm_vm *vm, uint64_t gpa)
 	if (st)
 		return kvm_vm_bug(vm, "TDH.MEM.PAGE.AUG", st);
 	s->populated[idx] = true;
-	vm->mapped[vm->nr_mapped++] = (struct kvm_mapped){ gpa, s->gmem[idx] };
 	atomic_fetch_add(&vm->pages_augmented, 1);
 	return 0;
 }
@@ -391,19 +425,19 @@ static uint64_t zap_retry(struct kvm_vm *vm, enum zap_op op, uint64_t gpa)
 /* tdx_sept_remove_private_spte(): BLOCK, TRACK (only once runnable), REMOVE, then write back
  * the page's cache lines with the TD's KeyID. Without an HKID the page is reclaimed.
  * False: a SEAMCALL failed, the VM is bugged and the page stays with the TD. */
-static bool zap_one(struct kvm_vm *vm, const struct kvm_mapped *m)
+static bool zap_one(struct kvm_vm *vm, uint64_t gpa, uint64_t pa)
 {
 	uint64_t st;
 
 	if (vm->hkid < 0) {
-		struct kvm_slot *s = slot_of(vm, m->gpa);
-		kvm_reclaim_page(vm, m->pa);
+		struct kvm_slot *s = slot_of(vm, gpa);
+		kvm_reclaim_page(vm, pa);
 		if (s && s->gmem) /* the pool has it now */
-			s->gmem[(m->gpa - s->r.guest_phys_addr) / KVM_PAGE] = 0;
-		unpopulate(vm, m->gpa, false);
+			s->gmem[(gpa - s->r.guest_phys_addr) / KVM_PAGE] = 0;
+		unpopulate(vm, gpa, false);
 		return true;
 	}
-	if ((st = zap_retry(vm, ZAP_BLOCK, m->gpa))) {
+	if ((st = zap_retry(vm, ZAP_BLOCK, gpa))) {
 		kvm_vm_bug(vm, "TDH.MEM.RANGE.BLOCK", st);
 		return false;
 	}
@@ -411,39 +445,53 @@ static bool zap_one(struct kvm_vm *vm, const struct kvm_mapped *m)
 		kvm_vm_bug(vm, "TDH.MEM.TRACK", st); /* tdx_track() warns and goes on */
 	else if (vm->state == TD_STATE_RUNNABLE)
 		kvm_wait_vcpus_outside_guest(vm); /* every vCPU past the old epoch before REMOVE */
-	if ((st = zap_retry(vm, ZAP_REMOVE, m->gpa))) {
+	if ((st = zap_retry(vm, ZAP_REMOVE, gpa))) {
 		kvm_vm_bug(vm, "TDH.MEM.PAGE.REMOVE", st);
 		return false;
 	}
-	st = tdh_phymem_page_wbinvd(vm->h, kvm_thread_lp(), m->pa | ((uint64_t)vm->hkid << plat_hkid_shift(vm->h->plat)));
+	st = tdh_phymem_page_wbinvd(vm->h, kvm_thread_lp(), pa | ((uint64_t)vm->hkid << plat_hkid_shift(vm->h->plat)));
 	if (st) {
 		kvm_vm_bug(vm, "TDH.PHYMEM.PAGE.WBINVD", st);
 		return false;
 	}
-	unpopulate(vm, m->gpa, true);
+	unpopulate(vm, gpa, true);
 	return true;
+}
+
+/* The mapped private leaves of [start, end), slot by slot. A leaf that could not be zapped
+ * (the VM is bugged then) stays mapped, or with forget (teardown) is dropped from the books:
+ * its page stays with the TD, as Linux leaks it. */
+static void zap_slots(struct kvm_vm *vm, uint64_t start, uint64_t end, bool forget)
+{
+	for (unsigned i = 0; i < KVM_MAX_SLOTS; i++) {
+		struct kvm_slot *s = &vm->slots[i];
+		uint64_t base = s->r.guest_phys_addr, top = base + s->r.memory_size, lo, hi;
+
+		if (!s->used || !s->gmem || end <= base || start >= top)
+			continue;
+		lo = start > base ? start : base;
+		hi = end < top ? end : top;
+		for (uint64_t gpa = lo; gpa < hi; gpa += KVM_PAGE) {
+			uint64_t idx = (gpa - base) / KVM_PAGE;
+
+			if (s->populated[idx] && !zap_one(vm, gpa, s->gmem[idx]) && forget) {
+				s->populated[idx] = false;
+				s->gmem[idx] = 0;
+			}
+		}
+	}
 }
 
 void kvm_mem_zap_private(struct kvm_vm *vm)
 {
-	for (unsigned i = 0; i < vm->nr_mapped; i++)
-		zap_one(vm, &vm->mapped[i]);
-	vm->nr_mapped = 0;
+	zap_slots(vm, 0, UINT64_MAX, true);
 }
 
 /* kvm_unmap_gfn_range() on the mirror EPT for [start, end): conversion to shared and slot
- * deletion. Leaves that could not be zapped stay listed (the VM is bugged then). */
+ * deletion. */
 static void zap_range_locked(struct kvm_vm *vm, uint64_t start, uint64_t end)
 {
-	unsigned k = 0;
-
-	for (unsigned i = 0; i < vm->nr_mapped; i++) {
-		const struct kvm_mapped m = vm->mapped[i];
-		if (m.gpa >= start && m.gpa < end && zap_one(vm, &m))
-			continue;
-		vm->mapped[k++] = m;
-	}
-	vm->nr_mapped = k;
+	zap_slots(vm, start, end, false);
 }
 
 /* tdx_sept_free_private_spt(): only after the HKID is gone, bottom-up. */
@@ -452,6 +500,8 @@ void kvm_mem_free_sept(struct kvm_vm *vm)
 	for (unsigned i = vm->nr_sept; i-- > 0;)
 		kvm_reclaim_page(vm, vm->sept[i].pa);
 	vm->nr_sept = 0;
+	if (vm->sept_index)
+		memset(vm->sept_index, 0, vm->sept_index_cap * sizeof(*vm->sept_index));
 }
 
 void kvm_mem_free_slots(struct kvm_vm *vm)
