@@ -5,7 +5,7 @@
 #  1b. Debian 12's own OVMF (/usr/share/ovmf/OVMF.fd, package ovmf): its TDVMCALLs pass RBP, so
 #     with Linux's KVM (CONFIG_FLAGS.NO_RBP_MOD) the module refuses them and the launch log says
 #     why; on a KVM that leaves NO_RBP_MOD clear (--kvm-param no_rbp_mod=N, TDX 1.0-era KVM) it
-#     reaches the UEFI shell.
+#     reaches the UEFI shell, with 1 vCPU and 512 MiB and with 4 vCPUs and 4 GiB.
 #  2. Debian trixie's Linux kernel through that OVMF (-kernel/-initrd, 2 vCPUs) to the shell of tdxemu's
 #     initramfs; the shell gets commands over the serial console, the kernel's TDX line, the
 #     tdx_guest driver's TDREPORT (MRTD = `tdxemu measure` of the firmware, RTMR0-2 extended by
@@ -92,6 +92,19 @@ if [ -r "$bw" ]; then
 		fi
 		kill $qpid 2>/dev/null; wait $qpid 2>/dev/null
 	done
+	# 4 vCPUs, 4 GiB: its APs accept the memory below 4 GiB with the BSP, then spin in the
+	# mailbox loop (no PAUSE) while the BSP polls devices
+	start=$(date +%s.%N)
+	"$BIN" run --kvm-param no_rbp_mod=N -accel tcg -object tdx-guest,id=tdx0 \
+		-machine q35,confidential-guest-support=tdx0,kernel-irqchip=split -bios "$bw" -m 4G -smp 4 \
+		-nographic -nodefaults -serial stdio >"$tmp/bw-smp.log" 2>&1 </dev/null &
+	qpid=$!
+	if wait_for "$tmp/bw-smp.log" 'Shell>' $qpid && grep -aq 'UEFI Interactive Shell' "$tmp/bw-smp.log"; then
+		ok "ovmf-bookworm-td-uefi-shell with KVM no_rbp_mod=N (4 vCPUs, 4 GiB, $(since $start) s)"
+	else
+		bad ovmf-bookworm-td-smp "no UEFI shell within $T s" "$tmp/bw-smp.log"
+	fi
+	kill $qpid 2>/dev/null; wait $qpid 2>/dev/null
 else
 	bad ovmf-bookworm "no $bw (Debian package ovmf)"
 fi
