@@ -91,3 +91,73 @@ TEST(sys_rd_iterates_every_element)
 	CHECK_EQ(seen, total);
 	fx_destroy(&f);
 }
+
+static uint64_t class_of(uint64_t id)
+{
+	return (id & MD_FIELD_ID_CLASS_CODE_MASK) >> MD_FIELD_ID_CLASS_CODE_SHIFT;
+}
+
+static uint64_t code_of(uint64_t id)
+{
+	return (id & MD_FIELD_ID_FIELD_CODE_MASK) >> MD_FIELD_ID_FIELD_CODE_SHIFT;
+}
+
+static uint64_t with_code(uint64_t id, uint64_t code)
+{
+	return (id & ~MD_FIELD_ID_FIELD_CODE_MASK) | (code << MD_FIELD_ID_FIELD_CODE_SHIFT);
+}
+
+static uint64_t span_of(const struct md_field_desc *d)
+{
+	return (uint64_t)d->num_fields * d->elems_per_field * d->stride;
+}
+
+/* The module finds a global field by binary search: the generated table must be ordered by
+ * class, then field code, its entries disjoint. */
+TEST(sys_metadata_table_sorted_and_disjoint)
+{
+	for (unsigned i = 1; i < md_sys_fields_count; i++) {
+		const struct md_field_desc *a = &md_sys_fields[i - 1], *b = &md_sys_fields[i];
+		CHECK(class_of(a->field_id) < class_of(b->field_id) ||
+		      (class_of(a->field_id) == class_of(b->field_id) &&
+		       code_of(a->field_id) + span_of(a) <= code_of(b->field_id)));
+	}
+}
+
+static bool found(uint64_t st)
+{
+	return st == TDX_SUCCESS || st == TDX_METADATA_FIELD_NOT_READABLE;
+}
+
+/* Ids just outside every entry (in a gap, past a class's last entry, before the first one)
+ * are no field; the first and last element of every entry are. */
+TEST(sys_rd_entry_bounds)
+{
+	struct fx f;
+	uint64_t v, n;
+	unsigned misses = 0;
+
+	REQUIRE(fx_create(&f));
+	REQUIRE(fx_sys_and_lp_init(&f));
+	for (unsigned i = 0; i < md_sys_fields_count; i++) {
+		const struct md_field_desc *d = &md_sys_fields[i], *next = i + 1 < md_sys_fields_count ? d + 1 : NULL;
+		uint64_t end = code_of(d->field_id) + span_of(d), last = with_code(d->field_id, end - d->stride);
+
+		/* found: read, or refused as not readable by the host (no such entry here today) */
+		CHECK(found(rd(&f, d->field_id, &v, &n)));
+		CHECK(found(rd(&f, last, &v, &n)));
+		if (!next || class_of(next->field_id) != class_of(d->field_id) || code_of(next->field_id) > end) {
+			CHECK_EQ(rd(&f, with_code(d->field_id, end), &v, &n), TDX_METADATA_FIELD_ID_INCORRECT);
+			misses++;
+		}
+		if (i == 0 || class_of(d[-1].field_id) != class_of(d->field_id)) {
+			if (code_of(d->field_id) > 0) {
+				CHECK_EQ(rd(&f, with_code(d->field_id, code_of(d->field_id) - 1), &v, &n),
+					 TDX_METADATA_FIELD_ID_INCORRECT);
+				misses++;
+			}
+		}
+	}
+	CHECK(misses > 5);
+	fx_destroy(&f);
+}

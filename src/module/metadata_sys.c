@@ -18,16 +18,33 @@ static uint64_t entry_span(const struct md_field_desc *d)
 	return (uint64_t)d->num_fields * d->elems_per_field * d->stride;
 }
 
-/* Table index of the entry holding the element, or -1. */
+/* Class, then field code: the order of the generated table (the unit test
+ * sys_metadata_table_sorted_and_disjoint pins it). */
+static uint64_t sort_key(uint64_t id)
+{
+	return (CLASS_CODE(id) << 32) | FIELD_CODE(id);
+}
+
+/* Table index of the entry holding the element, or -1: the last entry starting at or before
+ * it, by binary search (TDH.SYS.RD's cost does not grow with the field's place). */
 static int lookup(uint64_t id)
 {
-	for (unsigned i = 0; i < md_sys_fields_count; i++) {
-		const struct md_field_desc *d = &md_sys_fields[i];
-		uint64_t base = FIELD_CODE(d->field_id), code = FIELD_CODE(id);
-		if (CLASS_CODE(d->field_id) == CLASS_CODE(id) && code >= base && code < base + entry_span(d))
-			return (int)i;
+	unsigned lo = 0, hi = md_sys_fields_count;
+	const struct md_field_desc *d;
+
+	while (lo < hi) {
+		unsigned mid = lo + (hi - lo) / 2;
+		if (sort_key(md_sys_fields[mid].field_id) <= sort_key(id))
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	return -1;
+	if (!lo)
+		return -1;
+	d = &md_sys_fields[lo - 1];
+	if (CLASS_CODE(d->field_id) != CLASS_CODE(id) || FIELD_CODE(id) >= FIELD_CODE(d->field_id) + entry_span(d))
+		return -1;
+	return (int)(lo - 1);
 }
 
 static uint64_t runtime_value(const struct tdx_module *m, unsigned rt, unsigned elem)
