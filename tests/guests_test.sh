@@ -12,7 +12,8 @@
 #     the measured boot, RTMR0-3 = the replay of the TD event log), a virtio console both ways
 #     (SWIOTLB bounce buffers in shared memory), a TD quote through configfs-tsm from a stand-in
 #     QGS and a clean power-off are checked.
-#  3. The same kernel with 4 vCPUs and 2 GiB to /init and power-off.
+#  3. The same kernel with 4 vCPUs and 2 GiB to /init and power-off, reading a virtio disk (its
+#     SHA-256 against the image's) and writing a line into it.
 # Usage: tests/guests_test.sh BUILD_DIR. Each boot is bounded (GUEST_TIMEOUT seconds).
 set -u
 B=${1:?usage: guests_test.sh BUILD_DIR}
@@ -179,15 +180,29 @@ for r in 0 1 2 3; do
 done
 [ -n "${boot:-}" ] && echo "     (Linux TD to its initramfs shell in $boot s)"
 
-# 3. SMP at the top of the range: 4 vCPUs and 2 GiB, boot to /init and power off
+# 3. SMP at the top of the range: 4 vCPUs and 2 GiB, boot to /init and power off; on the way the
+# TD reads a 16 MiB virtio disk (its SHA-256 must be the image's) and writes a line into it
 start=$(date +%s.%N)
-timeout "$T" "$BIN" run --linux -smp 4 -m 2G -append "console=ttyS0 panic=-1 tdxemu.test" </dev/null >"$tmp/linux4.log" 2>&1
+head -c 16M /dev/urandom >"$tmp/disk.img"
+disk_sum=$(sha256sum <"$tmp/disk.img" | cut -d' ' -f1)
+timeout "$T" "$BIN" run --linux -smp 4 -m 2G -drive file="$tmp/disk.img",if=none,id=d0,format=raw \
+	-device virtio-blk-pci,drive=d0 -append "console=ttyS0 panic=-1 tdxemu.blk tdxemu.test" </dev/null >"$tmp/linux4.log" 2>&1
 rc=$?
 if [ $rc = 0 ] && grep -aq '^tdxemu-init: kernel .*, 4 CPUs,' "$tmp/linux4.log" && grep -aq 'smp: Brought up 1 node, 4 CPUs' "$tmp/linux4.log" &&
 	grep -aq 'reboot: Power down' "$tmp/linux4.log"; then
 	ok "linux-td: 4 vCPUs, 2 GiB: all 4 CPUs up, /init, clean power-off ($(since $start) s)"
 else
 	bad "linux-td: 4 vCPUs" "exit $rc, or no '4 CPUs' / power-off line" "$tmp/linux4.log"
+fi
+if grep -aq "^tdxemu-init: /dev/vda 16777216 bytes, sha256 $disk_sum" "$tmp/linux4.log"; then
+	ok "linux-td: virtio disk read through shared memory (16 MiB, SHA-256 as on the host)"
+else
+	bad "linux-td: virtio disk read" "no '/dev/vda 16777216 bytes, sha256 $disk_sum'" "$tmp/linux4.log"
+fi
+if [ "$(dd if="$tmp/disk.img" bs=512 skip=2048 count=1 2>/dev/null | head -n 1)" = "tdxemu-init wrote this from the TD" ]; then
+	ok "linux-td: virtio disk written by the TD (the line is in the image file at 1 MiB)"
+else
+	bad "linux-td: virtio disk write" "no line at 1 MiB of the image" "$tmp/linux4.log"
 fi
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]

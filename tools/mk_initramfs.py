@@ -2,8 +2,8 @@
 """Build the Linux TD's initramfs (gzip'd newc cpio) from Debian packages unpacked by qemu-build.py.
 
 Contents: busybox-static as /bin/busybox, guest/linux/init as /init, the tdx-guest and tsm modules
-(and configfs, which tsm needs) of the kernel package (decompressed: busybox insmod cannot read .ko.xz), and the project's static
-tdreport program. Files are written with fixed owners and times so the image is reproducible.
+(and configfs, which tsm needs) and virtio_blk of the kernel package (decompressed: busybox insmod
+cannot read .ko.xz), and the project's static tdreport program. Files are written with fixed owners and times so the image is reproducible.
 """
 import argparse
 import gzip
@@ -80,6 +80,8 @@ def main():
     c.file("lib/modules/tsm.ko", module(a.kernel_root, a.kver, "drivers/virt/coco/tsm"))
     c.file("lib/modules/tdx-guest.ko",
            module(a.kernel_root, a.kver, "drivers/virt/coco/tdx-guest/tdx-guest"))
+    # virtio disks (virtio and virtio_pci are built in)
+    c.file("lib/modules/virtio_blk.ko", module(a.kernel_root, a.kver, "drivers/block/virtio_blk"))
     data = gzip.compress(c.trailer(), compresslevel=6, mtime=0)
     tmp = a.output + ".tmp"
     with open(tmp, "wb") as f:
