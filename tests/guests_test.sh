@@ -13,7 +13,8 @@
 #     (SWIOTLB bounce buffers in shared memory), a TD quote through configfs-tsm from a stand-in
 #     QGS and a clean power-off are checked.
 #  3. The same kernel with 4 vCPUs and 2 GiB to /init and power-off, reading a virtio disk (its
-#     SHA-256 against the image's) and writing a line into it.
+#     SHA-256 against the image's) and writing a line into it, and pinging a stand-in peer
+#     (tests/fake_net.py) through a virtio NIC.
 # Usage: tests/guests_test.sh BUILD_DIR. Each boot is bounded (GUEST_TIMEOUT seconds).
 set -u
 B=${1:?usage: guests_test.sh BUILD_DIR}
@@ -181,13 +182,20 @@ done
 [ -n "${boot:-}" ] && echo "     (Linux TD to its initramfs shell in $boot s)"
 
 # 3. SMP at the top of the range: 4 vCPUs and 2 GiB, boot to /init and power off; on the way the
-# TD reads a 16 MiB virtio disk (its SHA-256 must be the image's) and writes a line into it
+# TD reads a 16 MiB virtio disk (its SHA-256 must be the image's) and writes a line into it, and
+# pings a stand-in peer through a virtio NIC (QEMU's dgram netdev on unix sockets)
 start=$(date +%s.%N)
 head -c 16M /dev/urandom >"$tmp/disk.img"
 disk_sum=$(sha256sum <"$tmp/disk.img" | cut -d' ' -f1)
+python3 "$(dirname "$0")/fake_net.py" "$tmp/net-peer.sock" "$tmp/net-qemu.sock" "$tmp/net.log" &
+netpid=$!
+for _ in $(seq 1 40); do [ -S "$tmp/net-peer.sock" ] && break; sleep 0.1; done
 timeout "$T" "$BIN" run --linux -smp 4 -m 2G -drive file="$tmp/disk.img",if=none,id=d0,format=raw \
-	-device virtio-blk-pci,drive=d0 -append "console=ttyS0 panic=-1 tdxemu.blk tdxemu.test" </dev/null >"$tmp/linux4.log" 2>&1
+	-device virtio-blk-pci,drive=d0 -device virtio-net-pci,netdev=n0 \
+	-netdev dgram,id=n0,local.type=unix,local.path="$tmp/net-qemu.sock",remote.type=unix,remote.path="$tmp/net-peer.sock" \
+	-append "console=ttyS0 panic=-1 tdxemu.blk tdxemu.net tdxemu.test" </dev/null >"$tmp/linux4.log" 2>&1
 rc=$?
+kill $netpid 2>/dev/null; wait $netpid 2>/dev/null
 if [ $rc = 0 ] && grep -aq '^tdxemu-init: kernel .*, 4 CPUs,' "$tmp/linux4.log" && grep -aq 'smp: Brought up 1 node, 4 CPUs' "$tmp/linux4.log" &&
 	grep -aq 'reboot: Power down' "$tmp/linux4.log"; then
 	ok "linux-td: 4 vCPUs, 2 GiB: all 4 CPUs up, /init, clean power-off ($(since $start) s)"
@@ -203,6 +211,12 @@ if [ "$(dd if="$tmp/disk.img" bs=512 skip=2048 count=1 2>/dev/null | head -n 1)"
 	ok "linux-td: virtio disk written by the TD (the line is in the image file at 1 MiB)"
 else
 	bad "linux-td: virtio disk write" "no line at 1 MiB of the image" "$tmp/linux4.log"
+fi
+if grep -aq '^tdxemu-init: ping 3 packets transmitted, 3 packets received' "$tmp/linux4.log" &&
+	[ "$(grep -c '^icmp echo from 10.0.2.15 seq' "$tmp/net.log" 2>/dev/null)" = 3 ]; then
+	ok "linux-td: virtio NIC both ways (3 pings to a stand-in peer answered, the peer saw 3 requests)"
+else
+	bad "linux-td: virtio NIC" "no 3 answered pings ($(cat "$tmp/net.log" 2>/dev/null | tr '\n' ';'))" "$tmp/linux4.log"
 fi
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]

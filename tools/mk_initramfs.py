@@ -2,8 +2,9 @@
 """Build the Linux TD's initramfs (gzip'd newc cpio) from Debian packages unpacked by qemu-build.py.
 
 Contents: busybox-static as /bin/busybox, guest/linux/init as /init, the tdx-guest and tsm modules
-(and configfs, which tsm needs) and virtio_blk of the kernel package (decompressed: busybox insmod
-cannot read .ko.xz), and the project's static tdreport program. Files are written with fixed owners and times so the image is reproducible.
+(and configfs, which tsm needs), virtio_blk and virtio_net (with failover and net_failover) of
+the kernel package (decompressed: busybox insmod cannot read .ko.xz), and the project's static
+tdreport program. Files are written with fixed owners and times so the image is reproducible.
 """
 import argparse
 import gzip
@@ -80,8 +81,12 @@ def main():
     c.file("lib/modules/tsm.ko", module(a.kernel_root, a.kver, "drivers/virt/coco/tsm"))
     c.file("lib/modules/tdx-guest.ko",
            module(a.kernel_root, a.kver, "drivers/virt/coco/tdx-guest/tdx-guest"))
-    # virtio disks (virtio and virtio_pci are built in)
+    # virtio disks and NICs (virtio and virtio_pci are built in); virtio_net needs net_failover,
+    # which needs failover
     c.file("lib/modules/virtio_blk.ko", module(a.kernel_root, a.kver, "drivers/block/virtio_blk"))
+    c.file("lib/modules/failover.ko", module(a.kernel_root, a.kver, "net/core/failover"))
+    c.file("lib/modules/net_failover.ko", module(a.kernel_root, a.kver, "drivers/net/net_failover"))
+    c.file("lib/modules/virtio_net.ko", module(a.kernel_root, a.kver, "drivers/net/virtio_net"))
     data = gzip.compress(c.trailer(), compresslevel=6, mtime=0)
     tmp = a.output + ".tmp"
     with open(tmp, "wb") as f:

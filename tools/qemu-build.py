@@ -540,6 +540,41 @@ def fetch_unpacked(apt, cache, pkg, name):
     return unpacked
 
 
+def fetch_roms(apt, cache, bdir):
+    """The firmware files the source package leaves out (+ds): trixie's qemu-system-data and
+    ipxe-qemu, unpacked, linked into the build tree's qemu-bundle data directory, where a QEMU
+    run from its build directory looks for them (-kernel's linuxboot_dma.bin, the NICs' efi-*.rom
+    option ROMs; `-L help` lists it). A link whose target lies in neither package (SeaBIOS, VGA
+    BIOS) is left out: TDs boot TDVF."""
+    data = fetch_unpacked(apt, cache, "qemu-system-data/" + SUITE, "qemu-system-data")
+    ipxe = fetch_unpacked(apt, cache, "ipxe-qemu/" + SUITE, "ipxe-qemu")
+    dirs = run([os.path.join(bdir, TARGET), "-L", "help"], quiet=True).split()
+    datadir = next((d for d in dirs if os.path.basename(d) == "qemu" and d.startswith(bdir)), None)
+    if not datadir:
+        raise BuildError("the built QEMU names no data directory in its build tree (-L help: %s)" % dirs)
+    os.makedirs(datadir, exist_ok=True)
+    linked = 0
+    for share, name in sorted((os.path.join(root, "usr", "share", "qemu"), name) for root in (data, ipxe)
+                              for name in os.listdir(os.path.join(root, "usr", "share", "qemu"))):
+        path = os.path.join(share, name)
+        target = path
+        if os.path.islink(path):
+            rel = os.readlink(path)
+            if not rel.startswith("/"):
+                rel = os.path.normpath(os.path.join("/usr/share/qemu", rel))
+            target = next((os.path.join(root, rel.lstrip("/")) for root in (data, ipxe)
+                           if os.path.isfile(os.path.join(root, rel.lstrip("/")))), None)
+        if not target or not os.path.isfile(target) or not name.endswith((".rom", ".bin")):
+            continue
+        link = os.path.join(datadir, name)
+        if os.path.lexists(link) and not os.path.islink(link):
+            continue                         # the build made this one itself
+        _remove(link)
+        os.symlink(os.path.relpath(target, datadir), link)
+        linked += 1
+    log("%s: %d firmware files from Debian %s's qemu-system-data and ipxe-qemu" % (datadir, linked, SUITE))
+
+
 def kernel_package(apt):
     """The linux-image-<kver> package trixie's linux-image-amd64 depends on now."""
     out = run(["apt-cache"] + apt.opts + ["depends", "linux-image-amd64/" + SUITE], quiet=True)
@@ -638,6 +673,7 @@ def main():
             _remove(link)
             os.symlink(rel, link)
         log("%s -> %s (QEMU %s, series %s)" % (link, rel, version, key))
+        fetch_roms(apt, cache, bdir)
         prune_versions(cache, version)
         if a.ovmf:
             fetch_ovmf(apt, cache, build)
