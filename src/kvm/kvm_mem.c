@@ -374,19 +374,14 @@ uint64_t kvm_vm_pages_augmented(const struct kvm_vm *vm)
 	return atomic_load(&vm->pages_augmented);
 }
 
-static void unpopulate(struct kvm_vm *vm, uint64_t gpa, bool free_page)
+/* Page idx of slot s is no longer mapped and no longer the slot's: its page goes back to the
+ * pool (free_page), was reclaimed into it already, or stays with the TD. */
+static void unpopulate(struct kvm_vm *vm, struct kvm_slot *s, uint64_t idx, bool free_page)
 {
-	struct kvm_slot *s = slot_of(vm, gpa);
-	uint64_t idx;
-
-	if (!s || !s->gmem)
-		return;
-	idx = (gpa - s->r.guest_phys_addr) / KVM_PAGE;
 	s->populated[idx] = false;
-	if (free_page) {
+	if (free_page)
 		kvm_page_free(vm->dev, s->gmem[idx]);
-		s->gmem[idx] = 0;
-	}
+	s->gmem[idx] = 0;
 }
 
 /* tdx_no_vcpus_enter_start(): a Secure EPT or TD-epoch SEAMCALL that finds the resource
@@ -425,16 +420,13 @@ static uint64_t zap_retry(struct kvm_vm *vm, enum zap_op op, uint64_t gpa)
 /* tdx_sept_remove_private_spte(): BLOCK, TRACK (only once runnable), REMOVE, then write back
  * the page's cache lines with the TD's KeyID. Without an HKID the page is reclaimed.
  * False: a SEAMCALL failed, the VM is bugged and the page stays with the TD. */
-static bool zap_one(struct kvm_vm *vm, uint64_t gpa, uint64_t pa)
+static bool zap_one(struct kvm_vm *vm, struct kvm_slot *s, uint64_t idx)
 {
-	uint64_t st;
+	uint64_t gpa = s->r.guest_phys_addr + idx * KVM_PAGE, pa = s->gmem[idx], st;
 
 	if (vm->hkid < 0) {
-		struct kvm_slot *s = slot_of(vm, gpa);
 		kvm_reclaim_page(vm, pa);
-		if (s && s->gmem) /* the pool has it now */
-			s->gmem[(gpa - s->r.guest_phys_addr) / KVM_PAGE] = 0;
-		unpopulate(vm, gpa, false);
+		unpopulate(vm, s, idx, false); /* the pool has it now */
 		return true;
 	}
 	if ((st = zap_retry(vm, ZAP_BLOCK, gpa))) {
@@ -454,7 +446,7 @@ static bool zap_one(struct kvm_vm *vm, uint64_t gpa, uint64_t pa)
 		kvm_vm_bug(vm, "TDH.PHYMEM.PAGE.WBINVD", st);
 		return false;
 	}
-	unpopulate(vm, gpa, true);
+	unpopulate(vm, s, idx, true);
 	return true;
 }
 
@@ -471,27 +463,15 @@ static void zap_slots(struct kvm_vm *vm, uint64_t start, uint64_t end, bool forg
 			continue;
 		lo = start > base ? start : base;
 		hi = end < top ? end : top;
-		for (uint64_t gpa = lo; gpa < hi; gpa += KVM_PAGE) {
-			uint64_t idx = (gpa - base) / KVM_PAGE;
-
-			if (s->populated[idx] && !zap_one(vm, gpa, s->gmem[idx]) && forget) {
-				s->populated[idx] = false;
-				s->gmem[idx] = 0;
-			}
-		}
+		for (uint64_t idx = (lo - base) / KVM_PAGE; idx < (hi - base) / KVM_PAGE; idx++)
+			if (s->populated[idx] && !zap_one(vm, s, idx) && forget)
+				unpopulate(vm, s, idx, false);
 	}
 }
 
 void kvm_mem_zap_private(struct kvm_vm *vm)
 {
 	zap_slots(vm, 0, UINT64_MAX, true);
-}
-
-/* kvm_unmap_gfn_range() on the mirror EPT for [start, end): conversion to shared and slot
- * deletion. */
-static void zap_range_locked(struct kvm_vm *vm, uint64_t start, uint64_t end)
-{
-	zap_slots(vm, start, end, false);
 }
 
 /* tdx_sept_free_private_spt(): only after the HKID is gone, bottom-up. */
@@ -539,9 +519,11 @@ int kvm_tdx_fault_private(struct kvm_vm *vm, uint64_t gpa)
 	return r;
 }
 
+/* kvm_unmap_gfn_range() on the mirror EPT for [start, end): conversion to shared and slot
+ * deletion. */
 static void zap_range(struct kvm_vm *vm, uint64_t start, uint64_t end)
 {
 	pthread_mutex_lock(&vm->mmu_lock);
-	zap_range_locked(vm, start, end);
+	zap_slots(vm, start, end, false);
 	pthread_mutex_unlock(&vm->mmu_lock);
 }

@@ -317,6 +317,20 @@ static void movdir64b_zero_page(uint8_t *page)
 	}
 }
 
+/* One page of plat_seam_init_pages(): zeros under keyid. A page nobody ever wrote still reads
+ * as zeros in sparse DRAM: writing zeros to it changes nothing, so it is not backed just for
+ * that. True when it streamed stores (the caller fences before anyone maps the page). */
+static bool init_page_zeroed(struct mem_chunk *c, uint64_t addr, unsigned keyid)
+{
+	_Atomic uint32_t *m = page_meta(c, addr);
+	uint32_t old = atomic_load_explicit(m, memory_order_acquire);
+
+	if (old & PMETA_TOUCHED)
+		movdir64b_zero_page(page_data(c, addr));
+	atomic_store_explicit(m, (old & PMETA_TOUCHED) | keyid, memory_order_release);
+	return old & PMETA_TOUCHED;
+}
+
 int plat_seam_init_pages(struct plat *p, uint64_t pa, uint64_t npages, unsigned keyid)
 {
 	uint64_t addr = pa & plat_pa_mask(p);
@@ -329,20 +343,10 @@ int plat_seam_init_pages(struct plat *p, uint64_t pa, uint64_t npages, unsigned 
 		return PLAT_MEM_NOT_CONVERTIBLE;
 	for (uint64_t i = 0; i < npages; i++, addr += PLAT_PAGE_SIZE) {
 		struct mem_chunk *c = chunk_get(p, addr);
-		_Atomic uint32_t *m;
-		uint32_t old;
 
 		if (!c)
 			return PLAT_MEM_UNBACKED;
-		m = page_meta(c, addr);
-		old = atomic_load_explicit(m, memory_order_acquire);
-		/* A page nobody ever wrote still reads as zeros in sparse DRAM: writing zeros to
-		 * it changes nothing, so it is not backed just for that. */
-		if (old & PMETA_TOUCHED) {
-			movdir64b_zero_page(page_data(c, addr));
-			streamed = true;
-		}
-		atomic_store_explicit(m, (old & PMETA_TOUCHED) | keyid, memory_order_release);
+		streamed |= init_page_zeroed(c, addr, keyid);
 	}
 	if (streamed)
 		_mm_sfence(); /* order the streaming stores before anyone maps the pages */
@@ -377,14 +381,9 @@ int plat_seam_init_page_from(struct plat *p, uint64_t pa, unsigned keyid, uint64
 	dst = page_data(c, addr);
 	src = page_data(sc, src_addr);
 	src_meta = atomic_load_explicit(page_meta(sc, src_addr), memory_order_acquire);
-	old = atomic_load_explicit(m, memory_order_acquire);
-	if (!(src_meta & PMETA_TOUCHED)) {
-		/* A source nobody wrote reads as zeros: as plat_seam_init_pages(). */
-		if (old & PMETA_TOUCHED) {
-			movdir64b_zero_page(dst);
+	if (!(src_meta & PMETA_TOUCHED)) { /* a source nobody wrote reads as zeros */
+		if (init_page_zeroed(c, addr, keyid))
 			_mm_sfence();
-		}
-		atomic_store_explicit(m, (old & PMETA_TOUCHED) | keyid, memory_order_release);
 		return PLAT_MEM_OK;
 	}
 	if (plat_keyid_is_private(p, src_meta & PMETA_KEYID_MASK)) {
@@ -394,6 +393,7 @@ int plat_seam_init_page_from(struct plat *p, uint64_t pa, unsigned keyid, uint64
 	} else if (dst != src) {
 		memcpy(dst, src, PLAT_PAGE_SIZE);
 	} /* else one page: its plaintext stays, now under keyid */
+	old = atomic_load_explicit(m, memory_order_acquire);
 	atomic_store_explicit(m, (old & PMETA_TOUCHED) | keyid, memory_order_release);
 	mark_touched(p, m);
 	return PLAT_MEM_OK;
